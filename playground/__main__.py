@@ -1,0 +1,61 @@
+"""Command line: ``python -m playground simulate CONFIG|-`` and ``... url CONFIG|-``."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+from . import ConfigError, page_path, simulate
+
+
+def _load(source: str) -> dict:
+    text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError("config", f"is not valid JSON ({e.msg} at line {e.lineno}, "
+                                    f"column {e.colno})") from None
+
+
+def _plain(value):
+    """Arrays as lists, NaN and infinities as null."""
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m playground",
+                                     description="Run learning-rate schedule experiments.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("simulate", "run CONFIG and print the result as JSON"),
+                            ("url", "print the page path that opens CONFIG")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("config", help="a JSON config file, or - for standard input")
+    args = parser.parse_args(argv)
+    try:
+        config = _load(args.config)
+        if args.command == "url":
+            print(page_path(config))
+        else:
+            result = simulate(config)
+            json.dump({k: _plain(v) for k, v in result.items()}, sys.stdout, allow_nan=False)
+            print()
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: cannot read {args.config}: {e.strerror}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

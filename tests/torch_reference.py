@@ -1,0 +1,117 @@
+"""PyTorch reference implementation of one playground run: the test oracle.
+
+``run_torch(cfg, blowup)`` replays a *resolved* config (the output of
+``playground.resolve``) with the canonical loop of CONTRACT.md, in float64, using
+``torch.optim`` and ``torch.optim.lr_scheduler`` themselves. The parity tests
+compare ``playground.simulate`` against it, so it deliberately contains no
+re-implementation of any update rule or schedule: PyTorch does all the numbers.
+
+Loop, for t = 0 .. steps-1:
+  record lr_t and momentum_t (group['momentum'], or group['betas'][0]);
+  zero grad; loss_t = f(p_t); backward; record loss_t and |g_t|;
+  optimizer.step(); scheduler step (ReduceLROnPlateau: ``.step(loss_t)``).
+Warmup {'steps': W, 'start_factor': s} is
+``SequentialLR([LinearLR(s, 1.0, W), schedule], milestones=[W])`` (LinearLR
+constructed first); with ``constant`` it is the LinearLR alone; with
+ReduceLROnPlateau the LinearLR is stepped while t < W and the plateau from t = W.
+Divergence: the first path index k whose loss is non-finite or > ``blowup``
+ends the run; every array holds NaN from index k on.
+"""
+import math
+
+import numpy as np
+import torch
+from torch.optim import lr_scheduler as S
+
+SCHEDULES = ("constant", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+             "CosineAnnealingWarmRestarts", "PolynomialLR", "LinearLR", "CyclicLR",
+             "OneCycleLR", "ReduceLROnPlateau")
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
+              "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
+
+
+def surface_loss(problem, p):
+    """The surface formula of CONTRACT.md on a (2,) tensor, differentiable by autograd."""
+    x, y, name = p[0], p[1], problem["name"]
+    if name == "quadratic_bowl":
+        return (x ** 2 + y ** 2) / 2
+    if name == "elongated_valley":
+        return (x ** 2 + problem["condition"] * y ** 2) / 2
+    if name == "rosenbrock":
+        return (problem["a"] - x) ** 2 + problem["b"] * (y - x ** 2) ** 2
+    raise NotImplementedError(f"no torch reference for problem {name!r}")
+
+
+def make_optimizer(opt_cfg, params):
+    kwargs = {k: v for k, v in opt_cfg.items() if k != "name"}
+    if "betas" in kwargs:
+        kwargs["betas"] = tuple(kwargs["betas"])
+    return OPTIMIZERS[opt_cfg["name"]](params, foreach=False, **kwargs)
+
+
+def make_schedule(opt, sched_cfg):
+    """The torch scheduler for cfg['schedule'] (None for 'constant')."""
+    name = sched_cfg["name"]
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}")
+    kwargs = {k: v for k, v in sched_cfg.items() if k != "name"}
+    if name == "constant":
+        return None
+    if name == "ReduceLROnPlateau":
+        return S.ReduceLROnPlateau(opt, mode="min", **kwargs)
+    return getattr(S, name)(opt, **kwargs)
+
+
+def run_torch(cfg, blowup=float("inf")):
+    """Run a resolved config with torch.optim in float64; returns the contract's result."""
+    steps, problem = cfg["steps"], cfg["problem"]
+    if problem["name"] not in ("quadratic_bowl", "elongated_valley", "rosenbrock"):
+        raise NotImplementedError(f"no torch reference for problem {problem['name']!r}")
+    p = torch.nn.Parameter(torch.tensor(cfg["start"], dtype=torch.float64))
+    opt = make_optimizer(cfg["optimizer"], [p])
+    group = opt.param_groups[0]
+
+    warm, W = None, 0
+    if cfg.get("warmup") is not None:
+        W = cfg["warmup"]["steps"]
+        warm = S.LinearLR(opt, start_factor=cfg["warmup"]["start_factor"],
+                          end_factor=1.0, total_iters=W)
+    sched = make_schedule(opt, cfg["schedule"])
+    plateau = isinstance(sched, S.ReduceLROnPlateau)
+    if warm is not None and sched is None:          # constant: the LinearLR alone
+        sched, warm = warm, None
+    elif warm is not None and not plateau:          # the usual SequentialLR warmup
+        sched, warm = S.SequentialLR(opt, [warm, sched], milestones=[W]), None
+
+    def schedule_step(t, loss_t):
+        if warm is not None and t < W:              # plateau run, still warming up
+            warm.step()
+        elif plateau:
+            sched.step(loss_t)
+        elif sched is not None:
+            sched.step()
+
+    nan = float("nan")
+    out = {"lr": np.full(steps, nan), "momentum": np.full(steps, nan),
+           "path": np.full((steps + 1, 2), nan), "loss": np.full(steps + 1, nan),
+           "observed_loss": np.full(steps, nan), "grad_norm": np.full(steps, nan),
+           "diverged_at": None}
+    for t in range(steps + 1):
+        opt.zero_grad()
+        loss = surface_loss(problem, p)
+        loss_t = loss.item()
+        if not math.isfinite(loss_t) or loss_t > blowup:
+            out["diverged_at"] = t
+            break
+        out["path"][t] = p.detach().numpy()
+        out["loss"][t] = loss_t
+        if t == steps:
+            break
+        out["lr"][t] = group["lr"]
+        out["momentum"][t] = group["betas"][0] if "betas" in group else group["momentum"]
+        loss.backward()
+        out["observed_loss"][t] = loss_t
+        out["grad_norm"][t] = torch.linalg.vector_norm(p.grad).item()
+        opt.step()
+        schedule_step(t, loss_t)
+    return out
