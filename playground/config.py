@@ -203,7 +203,10 @@ def _config_from_pairs(flat: dict, prefix: str) -> dict:
             if param is None:
                 raise ConfigError(prefix + key, "unknown field for warmup")
             config["warmup"][tail] = _decode(text, param, prefix + key)
-    validate(config)
+    try:
+        validate(config)
+    except ConfigError as e:
+        raise ConfigError(prefix + e.field, e.message) from None
     return config
 
 
@@ -214,6 +217,8 @@ def _encode(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return ",".join(_encode(v) for v in value)
+    if isinstance(value, str):
+        return value
     return repr(value)
 
 
