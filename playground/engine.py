@@ -349,24 +349,25 @@ def _trajectory(fvec, ivec, n_active, specialize=True):
             [make_run(o, plateau_on) for o in opts for plateau_on in (False, True)], carry0)
     else:  # one generic body: under vmap every branch would run anyway
         (p, _, _, alive, diverged_at), outs = make_run(None, True)(carry0)
-    # One output table: rows are steps; columns lr, momentum, observed loss, grad norm,
-    # loss, x, y. Row `steps` carries the final point's loss and position.
-    table = jnp.concatenate([outs.reshape(CAP, 7), jnp.full((1, 7), nan)])
-    final_loss = lax.switch(i_prob, surface_branches, p, jnp.zeros(2, dtype), Q["P"])[2]
+    # the final point: every surface's loss there, picked without a conditional
+    final_loss = _select([s.loss(p, Q["P"]["problem"][s.name]) for s in surfs], i_prob)
     final_ok = alive & jnp.isfinite(final_loss) & (final_loss <= blowup)
     diverged_at = jnp.where(alive & ~final_ok, steps, diverged_at)
     final = jnp.where(final_ok, jnp.stack([final_loss, p[0], p[1]]), nan)
-    return table.at[steps, 4:].set(final), diverged_at
+    # rows are steps; columns lr, momentum, observed loss, grad norm, loss, x, y
+    return outs.reshape(CAP, 7), final, diverged_at
 
 
 _run_one = jax.jit(_trajectory)
 _run_many = jax.jit(jax.vmap(partial(_trajectory, specialize=False), in_axes=(0, 0, None)))
 
 
-def _result(table: np.ndarray, diverged_at, steps: int) -> dict:
+def _result(table: np.ndarray, final: np.ndarray, diverged_at, steps: int) -> dict:
+    """The contract's arrays from the output table (row ``steps`` gets the final point)."""
+    loss_xy = np.concatenate([table[:steps, 4:], final[None]])
     d = int(diverged_at)
     return {"lr": table[:steps, 0], "momentum": table[:steps, 1],
-            "path": table[:steps + 1, 5:7], "loss": table[:steps + 1, 4],
+            "path": loss_xy[:, 1:], "loss": loss_xy[:, 0],
             "observed_loss": table[:steps, 2], "grad_norm": table[:steps, 3],
             "diverged_at": None if d < 0 else d}
 
@@ -375,8 +376,8 @@ def simulate(config: dict) -> dict:
     """Run one config (see CONTRACT.md) and return its arrays as NumPy."""
     run = resolve(config)
     fvec, ivec = pack(run)
-    table, diverged_at = _run_one(fvec, ivec, np.int32(run["steps"]))
-    return _result(np.asarray(table), diverged_at, run["steps"])
+    table, final, diverged_at = _run_one(fvec, ivec, np.int32(run["steps"]))
+    return _result(np.asarray(table), np.asarray(final), diverged_at, run["steps"])
 
 
 def simulate_batch(configs: list[dict]) -> list[dict]:
@@ -392,9 +393,9 @@ def simulate_batch(configs: list[dict]) -> list[dict]:
         group = packed[i:i + BATCH]
         fv, iv = np.stack([g[0] for g in group]), np.stack([g[1] for g in group])
         n_active = np.int32(max(r["steps"] for r in runs[i:i + BATCH]))
-        tables, diverged = (np.asarray(a) for a in _run_many(fv, iv, n_active))
+        tables, finals, diverged = (np.asarray(a) for a in _run_many(fv, iv, n_active))
         for j, run in enumerate(runs[i:i + BATCH]):
-            results.append(_result(tables[j], diverged[j], run["steps"]))
+            results.append(_result(tables[j], finals[j], diverged[j], run["steps"]))
     return results
 
 
