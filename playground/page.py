@@ -1,0 +1,427 @@
+"""The page: controls grown from the config definition, three linked plots, pinned runs.
+
+Data flows one way: controls -> config (form.py) -> engine -> arrays -> figures
+(figures.py) -> the browser. The callbacks here are thin: they decide what changed and
+send only that (``Patch``); the contour is sent only when the surface changes.
+"""
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from urllib.parse import urlencode
+
+import dash
+import numpy as np
+from _plotly_utils.utils import to_typed_array_spec
+from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html
+
+from . import figures as fig
+from .config import SECTIONS, from_query, page_path, resolve, validate
+from .engine import simulate, simulate_batch
+from .form import (BY_KEY, DEFAULT_CONFIG, FIELDS, LR_PRESETS, LR_SLIDER, Field,
+                   config_from_form, form_from_config, placeholder)
+from .params import ConfigError
+from .surfaces import SURFACES
+
+MAX_PINS = fig.MAX_RUNS - 1
+STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
+              "run.run.start_y": "start-y"}
+"""Controls with fixed ids (for scripting and tests); the rest are pattern-matched."""
+DEFAULT_THRESHOLD = 1e-3
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+# --- Controls ----------------------------------------------------------------------------
+
+def control_id(field: Field):
+    return STABLE_IDS.get(field.key, {"type": "param", "key": field.key})
+
+
+def _input(field: Field, value, config):
+    p = field.param
+    common = dict(id=control_id(field), className="control-input")
+    if p.kind == "bool":
+        return dcc.Checklist(options=[{"label": p.label, "value": "on"}],
+                             value=["on"] if value else [], id=common["id"],
+                             className="control-check", inputClassName="check-box")
+    if p.kind == "choice":
+        return dcc.RadioItems(options=list(p.choices), value=value, inline=True,
+                              id=common["id"], className="control-radio")
+    if p.kind in ("int_list", "float_pair"):
+        return dcc.Input(type="text", value=value, debounce=True,
+                         placeholder=placeholder(field, config), **common)
+    step = "any" if p.kind == "float" else 1
+    return dcc.Input(type="number", value=value, debounce=True, step=step,
+                     placeholder=placeholder(field, config), **common)
+
+
+def field_block(field: Field, value, config):
+    """One control: its label (with unit), the input, the help text and a message slot."""
+    p = field.param
+    label = p.label + (f" ({p.unit})" if p.unit else "")
+    children = [] if p.kind == "bool" else [html.Label(label, className="control-label",
+                                                       title=p.help)]
+    children += [_input(field, value, config),
+                 html.Div(className="control-msg", id={"type": "msg", "key": field.key},
+                          role="alert")]
+    return html.Div(children, className="field", id={"type": "field", "key": field.key},
+                    title=p.help)
+
+
+def _picker(section: str, value: str, label: str):
+    registry = SECTIONS[section]
+    return html.Div([
+        html.Label(label, className="control-label", htmlFor=section),
+        dcc.Dropdown(id=section, value=value, clearable=False, searchable=False,
+                     options=[{"label": e.label, "value": e.name, "title": e.summary}
+                              for e in registry.values()], className="picker"),
+    ], className="field")
+
+
+def _entry_groups(section: str, choice: str, values: dict, config):
+    """Every entry's parameters, only the chosen one's shown (switching is instant)."""
+    groups = []
+    for entry in SECTIONS[section].values():
+        fields = [f for f in FIELDS if f.section == section and f.entry == entry.name]
+        groups.append(html.Div(
+            [field_block(f, values[f.key], config) for f in fields]
+            or [html.P("No parameters.", className="hint")],
+            id={"type": "group", "section": section, "entry": entry.name},
+            className="param-group", hidden=entry.name != choice))
+    return groups
+
+
+def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
+    lr_log = math.log10(values["run.run.lr"]) if values["run.run.lr"] else LR_SLIDER[0]
+    return html.Aside([
+        html.Section([
+            _picker("problem", choice["problem"], "Surface"),
+            *_entry_groups("problem", choice["problem"], values, config),
+            html.Div([field_block(BY_KEY["run.run.start_x"], values["run.run.start_x"], config),
+                      field_block(BY_KEY["run.run.start_y"], values["run.run.start_y"], config)],
+                     className="pair"),
+        ], className="panel"),
+        html.Section([
+            _picker("optimizer", choice["optimizer"], "Optimizer"),
+            field_block(BY_KEY["run.run.lr"], values["run.run.lr"], config),
+            dcc.Slider(id="lr-slider", min=LR_SLIDER[0], max=LR_SLIDER[1], step=0.01,
+                       value=max(LR_SLIDER[0], min(LR_SLIDER[1], lr_log)),
+                       marks={e: {"label": f"1e{e}"} for e in range(-5, 2)},
+                       updatemode="drag", className="lr-slider", allow_direct_input=False),
+            *_entry_groups("optimizer", choice["optimizer"], values, config),
+        ], className="panel"),
+        html.Section([
+            _picker("schedule", choice["schedule"], "Schedule"),
+            *_entry_groups("schedule", choice["schedule"], values, config),
+            dcc.Checklist(id="warmup-on", options=[{"label": "Linear warmup", "value": "on"}],
+                          value=["on"] if warmup_on else [], className="control-check"),
+            html.Div([field_block(f, values[f.key], config) for f in FIELDS
+                      if f.section == "warmup"], id="warmup-group", className="param-group",
+                     hidden=not warmup_on),
+            field_block(BY_KEY["run.run.steps"], values["run.run.steps"], config),
+        ], className="panel"),
+    ], className="controls", id="controls")
+
+
+# --- Layout -------------------------------------------------------------------------------
+
+def _read_query(query: dict) -> tuple[dict, list[dict], str]:
+    """The runs a link describes, or the defaults and a note saying why not."""
+    if not query:
+        return DEFAULT_CONFIG, [], ""
+    try:
+        current, pins = from_query(query)
+        resolve(current)
+        for pin in pins:
+            resolve(pin)
+        return current, pins[:MAX_PINS], ""
+    except ConfigError as e:
+        return DEFAULT_CONFIG, [], (f"This link could not be opened ({e}). "
+                                    "Showing the default run instead.")
+
+
+def layout(**query):
+    """The whole page for a query string (so a copied link rebuilds exactly that page)."""
+    current, pins, note = _read_query({k: v for k, v in query.items() if isinstance(v, str)})
+    choice, values, warmup_on = form_from_config(current)
+    runs = _views(current, pins)
+    theme = "light"
+    surface = fig.surface_trace(runs[0].run, theme)
+    figures = {"lr": fig.lr_figure(runs, log_y=False, theme=theme),
+               "loss": fig.loss_figure(runs, theme=theme),
+               "path": fig.path_figure(surface, runs, theme=theme)}
+    return html.Div([
+        dcc.Store(id="pins", data=[validate(p) for p in pins]),
+        dcc.Store(id="surface-key", data=_surface_key(runs[0].run)),
+        dcc.Store(id="page-query", data=page_path(current, pins)),
+        dcc.Store(id="url-sync"), dcc.Store(id="hover-sync"),
+        html.Header([
+            html.H1("Optimization Playground"),
+            html.P("Learning-rate schedules steering gradient descent", className="tagline"),
+            html.Div([
+                html.Button("Pin this run", id="pin", className="button primary",
+                            title="Keep this run on the plots and keep changing controls"),
+                html.Button("Clear pins", id="clear-pins", className="button"),
+                dcc.RadioItems(id="theme", options=[{"label": "Light", "value": "light"},
+                                                    {"label": "Dark", "value": "dark"}],
+                               value=theme, inline=True, className="theme-switch"),
+            ], className="actions"),
+        ], className="top"),
+        html.Div(note, id="note", className="note" if note else "note empty", role="status"),
+        html.Main([
+            controls(choice, values, warmup_on, current),
+            html.Section([
+                html.Div([
+                    _graph("lr-graph", figures["lr"], "Learning rate",
+                           dcc.Checklist(id="lr-log", options=[{"label": "log scale",
+                                                                "value": "log"}],
+                                         value=[], className="control-check small")),
+                    _graph("loss-graph", figures["loss"], "Loss"),
+                    _graph("path-graph", figures["path"], "Path on the surface",
+                           html.Span("click the map to start there", className="hint")),
+                ], className="plots"),
+                html.Div(id="status", className="status", role="status",
+                         children=_status(runs[0])),
+                html.Div([
+                    html.Div([html.Label("Loss threshold", htmlFor="threshold",
+                                         className="control-label"),
+                              dcc.Input(id="threshold", type="number", value=DEFAULT_THRESHOLD,
+                                        debounce=True, className="control-input small")],
+                             className="threshold"),
+                    html.Div(_table(runs, DEFAULT_THRESHOLD), id="summary"),
+                ], className="below"),
+            ], className="results"),
+        ], className="main"),
+    ], id="app-root", className=f"app theme-{theme}")
+
+
+def _graph(graph_id: str, figure, title: str, extra=None):
+    """A plot (its title is in the figure, so a saved PNG carries it) and its options."""
+    return html.Div([
+        html.Div(extra, className="plot-head"),
+        dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="graph"),
+    ], className="plot", title=title)
+
+
+# --- Runs ---------------------------------------------------------------------------------
+
+def _views(current: dict, pins: list[dict], results: list[dict] | None = None):
+    """RunViews for the current run (slot 0) and the pinned ones, labelled by what differs."""
+    runs = [resolve(c) for c in [current, *pins]]
+    if results is None:
+        results = [simulate(current), *_pinned_results(json.dumps(pins, sort_keys=True))]
+    labels = fig.differs_labels(runs)
+    return [fig.RunView(label=label, slot=i, run=run, result=result)
+            for i, (label, run, result) in enumerate(zip(labels, runs, results))]
+
+
+@lru_cache(maxsize=64)
+def _pinned_results(pins_json: str) -> list[dict]:
+    """Pinned runs change only when pinned: compute them once, in one batch."""
+    return simulate_batch(json.loads(pins_json))
+
+
+def _surface_key(run: dict) -> str:
+    return urlencode(sorted(run["problem"].items()))
+
+
+def _status(view) -> str:
+    d = view.result["diverged_at"]
+    if d is not None:
+        return f"Diverged at step {d}: the loss left the surface's range. Try a smaller lr."
+    return ""
+
+
+def _fmt(x) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "—"
+    return f"{x:.3g}"
+
+
+def _table(runs, threshold: float, theme: str = "light"):
+    head = html.Tr([html.Th(h) for h in ("Run", "Final loss", "Best loss",
+                                         f"Steps to loss ≤ {threshold:g}", "Diverged", "")])
+    rows = []
+    for view in runs:
+        s = fig.summary(view.result, threshold)
+        swatch = html.Span(className="swatch", style={"background": fig.colour(view.slot, theme)})
+        remove = (html.Button("Remove", id={"type": "unpin", "index": view.slot - 1},
+                              className="button small") if view.slot else
+                  html.Span("current", className="hint"))
+        rows.append(html.Tr([
+            html.Td([swatch, view.label]), html.Td(_fmt(s["final_loss"])),
+            html.Td(_fmt(s["best_loss"])),
+            html.Td("—" if s["steps_to_threshold"] is None else str(s["steps_to_threshold"])),
+            html.Td("no" if s["diverged_at"] is None else f"at step {s['diverged_at']}"),
+            html.Td(remove)]))
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="summary")
+
+
+# --- Callbacks ----------------------------------------------------------------------------
+
+PARAM_VALUES = Input({"type": "param", "key": ALL}, "value")
+FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
+               Input("schedule", "value"), Input("warmup-on", "value"),
+               Input("lr", "value"), Input("lr-slider", "value"), Input("steps", "value"),
+               Input("start-x", "value"), Input("start-y", "value"), PARAM_VALUES,
+               Input("path-graph", "clickData"), Input("pins", "data"),
+               Input("theme", "value"), Input("lr-log", "value"), Input("threshold", "value")]
+
+
+@callback(
+    Output("lr-graph", "figure"), Output("loss-graph", "figure"),
+    Output("path-graph", "figure"),
+    Output({"type": "msg", "key": ALL}, "children"),
+    Output({"type": "field", "key": ALL}, "className"),
+    Output("lr", "value"), Output("lr-slider", "value"),
+    Output("start-x", "value"), Output("start-y", "value"),
+    Output("surface-key", "data"), Output("page-query", "data"),
+    Output("summary", "children"), Output("status", "children"),
+    *FORM_INPUTS,
+    State({"type": "param", "key": ALL}, "id"), State({"type": "msg", "key": ALL}, "id"),
+    State("surface-key", "data"),
+    prevent_initial_call=True)
+def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_x, start_y,
+           param_values, click, pins, theme, lr_log, threshold, param_ids, msg_ids,
+           surface_key):
+    """The one path from a control change to redrawn plots."""
+    trigger = ctx.triggered_id
+    no = dash.no_update
+    if trigger == "lr-slider" and lr_slider is not None:
+        lr = float(f"{10 ** lr_slider:.3g}")
+    elif trigger in ("problem", "optimizer"):
+        lr = LR_PRESETS[(problem, optimizer)]
+    if trigger == "path-graph" and click and click.get("points"):
+        point = click["points"][0]
+        start_x, start_y = round(point["x"], 3), round(point["y"], 3)
+    if trigger == "problem":
+        start_x, start_y = SURFACES[problem].start  # the new surface's own start
+    values = {pid["key"]: v for pid, v in zip(param_ids, param_values)}
+    values.update({"run.run.lr": lr, "run.run.steps": steps, "run.run.start_x": start_x,
+                   "run.run.start_y": start_y})
+    choice = {"problem": problem, "optimizer": optimizer, "schedule": schedule}
+    config, errors = config_from_form(choice, values, bool(warmup_on))
+    messages = [errors.get(m["key"], "") for m in msg_ids]
+    classes = ["field invalid" if errors.get(m["key"]) else "field" for m in msg_ids]
+    slider = no if lr is None or lr <= 0 or trigger == "lr-slider" else max(
+        LR_SLIDER[0], min(LR_SLIDER[1], math.log10(lr)))
+    lr_out = lr if trigger in ("lr-slider", "problem", "optimizer") else no
+    start_out = (start_x, start_y) if trigger in ("path-graph", "problem") else (no, no)
+    if config is None:  # keep the last good run on the plots
+        return (no, no, no, messages, classes, lr_out, slider, *start_out, no, no, no,
+                "Fix the highlighted field to update the plots.")
+    runs = _views(config, pins or [])
+    threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
+        else DEFAULT_THRESHOLD
+    full = trigger in ("theme", "pins")
+    new_key = _surface_key(runs[0].run)
+    figures = _figure_updates(runs, theme, bool(lr_log), full=full,
+                              surface_changed=new_key != surface_key)
+    return (*figures, messages, classes, lr_out, slider, *start_out, new_key,
+            page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]))
+
+
+def _compact(value):
+    """Arrays as Plotly's base64 typed arrays (a 1,000-step trace: 4 kB, not 12 kB)."""
+    if isinstance(value, np.ndarray):
+        return to_typed_array_spec(value)
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value
+
+
+def _figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: bool):
+    """Whole figures when the theme or the pinned runs change; otherwise Patches that
+    replace only the current run's traces (and the contour if the surface changed)."""
+    if full:
+        surface = fig.surface_trace(runs[0].run, theme)
+        return (fig.lr_figure(runs, log_y=log_y, theme=theme),
+                fig.loss_figure(runs, theme=theme), fig.path_figure(surface, runs, theme))
+    current = runs[0]
+    notes = fig.annotations(runs, theme)
+    lr, loss, path = Patch(), Patch(), Patch()
+    for patch, slot_fn, width in ((lr, fig.lr_slot, 3), (loss, fig.loss_slot, 2)):
+        for i, trace in enumerate(slot_fn(current, theme)):
+            patch["data"][i] = _compact(trace)
+        for view in runs[1:]:  # labels say what differs from the current run
+            for i in range(width):
+                patch["data"][width * view.slot + i]["name"] = view.label
+        patch["layout"]["annotations"] = notes
+    lr["layout"]["yaxis"]["type"] = "log" if log_y else "linear"
+    lr["layout"]["yaxis2"]["visible"] = fig.shows_momentum(runs)
+    loss["layout"]["yaxis"]["range"] = fig.loss_range(runs)
+    for i, trace in enumerate(fig.path_slot(current, theme)):
+        path["data"][2 + i] = _compact(trace)
+    for view in runs[1:]:
+        for i in range(2):
+            path["data"][2 + 2 * view.slot + i]["name"] = view.label
+    path["layout"]["annotations"] = notes
+    if surface_changed:
+        full_path = fig.path_figure(fig.surface_trace(current.run, theme), runs, theme)
+        path["data"][0] = full_path.data[0]
+        path["data"][1] = full_path.data[1]
+        path["layout"]["xaxis"]["range"] = full_path.layout.xaxis.range
+        path["layout"]["yaxis"]["range"] = full_path.layout.yaxis.range
+        path["layout"]["title"] = full_path.layout.title
+        path["layout"]["legend"]["title"] = full_path.layout.legend.title
+        path["layout"]["uirevision"] = full_path.layout.uirevision
+    return lr, loss, path
+
+
+@callback(Output("pins", "data"), Input("pin", "n_clicks"), Input("clear-pins", "n_clicks"),
+          Input({"type": "unpin", "index": ALL}, "n_clicks"), State("pins", "data"),
+          State("page-query", "data"), prevent_initial_call=True)
+def update_pins(_pin, _clear, unpins, pins, query):
+    """Pin the current run (at most MAX_PINS, oldest dropped), remove one, or clear."""
+    pins = list(pins or [])
+    trigger = ctx.triggered_id
+    if trigger == "clear-pins":
+        return []
+    if isinstance(trigger, dict) and trigger.get("type") == "unpin":
+        if not any(unpins):  # the table was redrawn, nothing was clicked
+            return dash.no_update
+        index = trigger["index"]
+        return [p for i, p in enumerate(pins) if i != index]
+    current, _ = from_query((query or "/?").split("?", 1)[1])
+    return (pins + [current])[-MAX_PINS:]
+
+
+# Showing the chosen entry's parameters and the warmup fields needs no server.
+for _section in SECTIONS:
+    clientside_callback(
+        """function (choice, ids) {
+            return ids.map(function (id) { return id.entry !== choice; });
+        }""",
+        Output({"type": "group", "section": _section, "entry": ALL}, "hidden"),
+        Input(_section, "value"),
+        State({"type": "group", "section": _section, "entry": ALL}, "id"))
+
+clientside_callback(
+    "function (on) { return !(on && on.length); }",
+    Output("warmup-group", "hidden"), Input("warmup-on", "value"))
+
+clientside_callback(
+    "function (theme) { return 'app theme-' + theme; }",
+    Output("app-root", "className"), Input("theme", "value"))
+
+# The address always holds the whole state; replace it (no flood of history entries).
+clientside_callback(
+    """function (path) {
+        if (path && window.location.pathname + window.location.search !== path) {
+            window.history.replaceState(null, '', path);
+        }
+        return window.dash_clientside.no_update;
+    }""",
+    Output("url-sync", "data"), Input("page-query", "data"))
+
+# Hovering a step in any plot highlights the same step in the other two (in the browser).
+clientside_callback(
+    """function (h1, h2, h3) {
+        return window.playgroundHover(dash_clientside.callback_context);
+    }""",
+    Output("hover-sync", "data"), Input("lr-graph", "hoverData"),
+    Input("loss-graph", "hoverData"), Input("path-graph", "hoverData"))

@@ -1,0 +1,398 @@
+"""The three plots as a user meets them: every run in its fixed slot, carrying exactly its
+simulated numbers, with the schedule's events, divergence and the surface drawn right.
+
+Expected steps and labels are worked out here from the definitions (CONTRACT.md and the
+PyTorch schedulers), not read back from the code under test.
+"""
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import playground
+from playground import figures as F
+from playground.surfaces import SURFACES
+
+STEP_WARMUP = {"problem": {"name": "elongated_valley"}, "steps": 100,
+               "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9},
+               "schedule": {"name": "StepLR", "step_size": 30, "gamma": 0.5},
+               "warmup": {"steps": 10, "start_factor": 0.1}}
+RESTARTS = {"problem": {"name": "rosenbrock"}, "steps": 200,
+            "optimizer": {"name": "adam", "lr": 0.02},
+            "schedule": {"name": "CosineAnnealingWarmRestarts", "T_0": 10, "T_mult": 2}}
+PLATEAU = {"problem": {"name": "noisy_quadratic", "noise_std": 0.5, "seed": 3}, "steps": 200,
+           "optimizer": {"name": "sgd", "lr": 0.3},
+           "schedule": {"name": "ReduceLROnPlateau", "patience": 5, "factor": 0.5}}
+DIVERGING = {"problem": {"name": "quadratic_bowl"}, "start": [1.0, 1.0], "steps": 50,
+             "optimizer": {"name": "sgd", "lr": 3.0}}
+ONE_CYCLE = {"problem": {"name": "rosenbrock"}, "steps": 150,
+             "optimizer": {"name": "adam", "lr": 0.05}, "schedule": {"name": "OneCycleLR"}}
+CONFIGS = {"step": STEP_WARMUP, "restarts": RESTARTS, "plateau": PLATEAU,
+           "diverging": DIVERGING, "one_cycle": ONE_CYCLE}
+
+
+@pytest.fixture(scope="module")
+def sims():
+    return {k: (playground.resolve(c), playground.simulate(c)) for k, c in CONFIGS.items()}
+
+
+@pytest.fixture(scope="module")
+def views(sims):
+    """One RunView per config, in slots 0..4 in CONFIGS order."""
+    return {k: F.RunView(k, i, *sims[k]) for i, k in enumerate(CONFIGS)}
+
+
+def view(sims, key, slot, label=None):
+    return F.RunView(label or key, slot, *sims[key])
+
+
+def n_valid(result):
+    """Steps (per-step arrays) and path points before the divergence."""
+    d = result["diverged_at"]
+    steps = len(result["lr"])
+    return (steps, steps + 1) if d is None else (min(d, steps), d)
+
+
+def arr(values):
+    return np.asarray(values if values is not None else [], dtype=np.float64)
+
+
+# --- Fixed trace slots ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", [[], ["step"], ["step", "plateau", "diverging"],
+                                   list(CONFIGS)])
+def test_trace_counts_and_slots_do_not_depend_on_how_many_runs(sims, which):
+    runs = [view(sims, k, slot) for slot, k in zip([0, 3, 6, 1, 2], which)]
+    lr, loss = F.lr_figure(runs), F.loss_figure(runs)
+    path = F.path_figure(F.surface_trace(sims["step"][0]), runs)
+    assert len(lr.data) == 3 * F.MAX_RUNS + 1 == F.LR_CURSOR + 1
+    assert len(loss.data) == 2 * F.MAX_RUNS + 1 == F.LOSS_CURSOR + 1
+    assert len(path.data) == 2 + 2 * F.MAX_RUNS + 1 == F.PATH_CURSOR + 1
+    assert path.data[0].type == "contour" and path.data[1].name == "minimum"
+    for fig, cursor in ((lr, F.LR_CURSOR), (loss, F.LOSS_CURSOR), (path, F.PATH_CURSOR)):
+        assert fig.data[cursor].name == "cursor" and len(fig.data[cursor].x) == 0
+    used = {r.slot: r for r in runs}
+    for s in range(F.MAX_RUNS):
+        for kind, fig in (("lr", lr), ("loss", loss), ("path", path)):
+            main = fig.data[F.slot_indices(kind, s)[0]]
+            if s in used:
+                assert main.name == used[s].label and len(main.x) > 0
+            else:
+                assert all(len(fig.data[i].x) == 0 for i in F.slot_indices(kind, s))
+    # no slot ever touches the contour or the minimum: a Patch never resends them
+    assert all(i >= 2 for s in range(F.MAX_RUNS) for i in F.slot_indices("path", s))
+
+
+def test_a_run_alone_in_slot_5_sits_at_slot_5s_indices(sims):
+    run = view(sims, "restarts", 5)
+    lr = F.lr_figure([run])
+    assert F.slot_indices("lr", 5) == [15, 16, 17]
+    assert lr.data[15].name == "restarts" and len(lr.data[0].x) == 0
+    assert F.loss_figure([run]).data[10].name == "restarts"
+    assert F.slot_indices("path", 5) == [12, 13]
+    assert F.path_figure(F.surface_trace(run.run), [run]).data[12].name == "restarts"
+
+
+def test_slot_functions_give_the_figures_traces_so_a_patch_matches_a_rebuild(views):
+    runs = list(views.values())
+    surface = F.surface_trace(views["step"].run)
+    for kind, fig, slot_fn in (("lr", F.lr_figure(runs), F.lr_slot),
+                               ("loss", F.loss_figure(runs), F.loss_slot),
+                               ("path", F.path_figure(surface, runs), F.path_slot)):
+        for s in range(F.MAX_RUNS):
+            run = next((r for r in runs if r.slot == s), None)
+            traces = slot_fn(run, "light", slot=s)
+            idx = F.slot_indices(kind, s)
+            assert len(traces) == len(idx)
+            for i, tr in zip(idx, traces):
+                assert go.Figure(data=[tr]).to_json() == \
+                    go.Figure(data=[fig.data[i]]).to_json(), (kind, s, i)
+
+
+def test_slot_traces_are_json_ready_without_nan(views):
+    from plotly.io.json import to_json_plotly
+    for v in views.values():
+        for tr in F.lr_slot(v) + F.loss_slot(v) + F.path_slot(v):
+            text = to_json_plotly(tr)
+            assert "NaN" not in text and "null" not in text
+
+
+# --- Each trace carries its run's numbers ------------------------------------------------
+
+def test_slot_traces_carry_exactly_the_simulated_arrays(views):
+    runs = list(views.values())
+    lr, loss = F.lr_figure(runs), F.loss_figure(runs)
+    path = F.path_figure(F.surface_trace(views["step"].run), runs)
+    for v in runs:
+        r, (n, pts) = v.result, n_valid(v.result)
+        line = lr.data[F.slot_indices("lr", v.slot)[0]]
+        np.testing.assert_array_equal(line.x, np.arange(n))
+        np.testing.assert_array_equal(line.y, r["lr"][:n])
+        true = loss.data[F.slot_indices("loss", v.slot)[0]]
+        np.testing.assert_array_equal(true.x, np.arange(pts))
+        positive = r["loss"][:pts] > 0
+        np.testing.assert_array_equal(arr(true.y)[positive], r["loss"][:pts][positive])
+        p = path.data[F.slot_indices("path", v.slot)[0]]
+        np.testing.assert_array_equal(p.x, r["path"][:pts, 0])
+        np.testing.assert_array_equal(p.y, r["path"][:pts, 1])
+        np.testing.assert_array_equal(p.customdata, np.arange(pts))  # hover knows the step
+        ends = path.data[F.slot_indices("path", v.slot)[1]]
+        assert list(ends.text) == ["start", "end"]
+        np.testing.assert_array_equal(ends.customdata, [0, pts - 1])
+        np.testing.assert_array_equal(ends.x, r["path"][[0, pts - 1], 0])
+        np.testing.assert_array_equal(ends.x[:1], [v.run["start"][0]])
+
+
+def test_momentum_line_only_where_momentum_moves(views):
+    lr = F.lr_figure(list(views.values()))
+    mom = {k: lr.data[F.slot_indices("lr", v.slot)[1]] for k, v in views.items()}
+    for k in ("step", "restarts", "plateau", "diverging"):  # constant momentum/beta1
+        assert len(mom[k].x) == 0, k
+    cyc = views["one_cycle"].result
+    assert mom["one_cycle"].yaxis == "y2"
+    np.testing.assert_array_equal(mom["one_cycle"].y, cyc["momentum"])
+    assert cyc["momentum"].min() == pytest.approx(0.85) and cyc["momentum"].max() == \
+        pytest.approx(0.95)
+    assert lr.layout.yaxis2.visible and lr.layout.yaxis2.side == "right"
+    assert F.lr_figure([views["step"]]).layout.yaxis2.visible is False
+    assert F.shows_momentum([views["one_cycle"]]) and not F.shows_momentum([views["step"]])
+
+
+def test_observed_loss_is_drawn_faintly_only_on_the_noisy_surface(views):
+    loss = F.loss_figure(list(views.values()))
+    noisy = loss.data[F.slot_indices("loss", views["plateau"].slot)[1]]
+    np.testing.assert_array_equal(noisy.y, views["plateau"].result["observed_loss"])
+    assert noisy.opacity < 0.6
+    assert not np.array_equal(noisy.y, views["plateau"].result["loss"][:-1])
+    for k in ("step", "restarts", "one_cycle", "diverging"):
+        assert len(loss.data[F.slot_indices("loss", views[k].slot)[1]].x) == 0, k
+
+
+def test_path_markers_grow_with_the_lr_of_each_step(views):
+    v = views["step"]
+    trace = F.path_slot(v)[0]
+    size = arr(trace["marker"]["size"])
+    lr = v.result["lr"].astype(np.float64)
+    lr_at = np.append(lr, lr[-1])  # point i leaves with lr[i]; the last keeps the last lr
+    assert size.shape == (101,)
+    assert size.min() >= F.MARKER_MIN and size.max() == pytest.approx(F.MARKER_MAX)
+    np.testing.assert_allclose(size, F.MARKER_MIN + (F.MARKER_MAX - F.MARKER_MIN)
+                               * lr_at / lr.max(), atol=0.06)
+    assert np.all(np.diff(size[:11]) > 0)  # the warmup ramps the steps up
+    assert size[41] < size[39]  # StepLR halves the lr at step 40
+
+
+# --- Events ---------------------------------------------------------------------------------
+
+def test_step_lr_milestones_follow_the_warmup(views):
+    v = views["step"]
+    # StepLR(step_size=30) starts after 10 warmup steps: drops at 10+30, 10+60; 10+90=100
+    # is past the 100-step run
+    ev = F.events(v.run, v.result)
+    assert ev["milestone"] == [40, 70]
+    assert ev["warmup_end"] == [10]
+    assert ev["restart"] == [] and ev["reduction"] == []
+    lr = v.result["lr"]
+    for k in (40, 70):
+        assert lr[k] == pytest.approx(0.5 * lr[k - 1])
+    marks = F.lr_slot(v)[2]
+    assert list(marks["x"]) == [10, 40, 70]
+    np.testing.assert_array_equal(marks["y"], lr[[10, 40, 70]])
+    assert marks["text"] == ["warmup end at step 10", "milestone at step 40",
+                             "milestone at step 70"]
+    symbols = marks["marker"]["symbol"]
+    assert symbols[1] == symbols[2] != symbols[0]
+
+
+def test_warm_restarts_with_t_mult_2(views):
+    v = views["restarts"]
+    # cycles of 10, 20, 40, 80, 160 steps start at 10, 30, 70, 150 (310 > 200 steps)
+    assert F.events(v.run, v.result)["restart"] == [10, 30, 70, 150]
+    lr = v.result["lr"]
+    for k in (10, 30, 70, 150):
+        assert lr[k] == pytest.approx(0.02) and lr[k - 1] < 0.02 * 0.1
+
+
+def test_multistep_and_cyclic_events():
+    run = playground.resolve({"problem": {"name": "quadratic_bowl"}, "steps": 120,
+                              "optimizer": {"name": "sgd", "lr": 0.1},
+                              "schedule": {"name": "MultiStepLR", "milestones": [70, 20, 200]},
+                              "warmup": {"steps": 5}})
+    ev = F.events(run, playground.simulate(run))
+    assert ev["milestone"] == [25, 75] and ev["warmup_end"] == [5]
+    run = playground.resolve({"problem": {"name": "quadratic_bowl"}, "steps": 100,
+                              "optimizer": {"name": "sgd", "lr": 0.1},
+                              "schedule": {"name": "CyclicLR", "step_size_up": 10,
+                                           "step_size_down": 15}})
+    assert F.events(run, playground.simulate(run))["restart"] == [25, 50, 75]
+
+
+def test_plateau_reductions_are_where_the_lr_drops(views):
+    v = views["plateau"]
+    lr = v.result["lr"]
+    drops = [t for t in range(1, len(lr)) if lr[t] < lr[t - 1]]
+    assert drops, "the plateau run should cut its lr at least once"
+    ev = F.events(v.run, v.result)
+    assert ev["reduction"] == drops
+    for t in drops:
+        assert lr[t] == pytest.approx(0.5 * lr[t - 1])
+    marks = F.lr_slot(v)[2]
+    assert marks["text"][0] == f"reduction at step {drops[0]}"
+    assert marks["marker"]["symbol"][0] not in (F.EVENT_SYMBOLS["milestone"],
+                                                F.EVENT_SYMBOLS["restart"])
+
+
+def test_events_stop_at_the_divergence(sims):
+    cfg = {**DIVERGING, "schedule": {"name": "StepLR", "step_size": 4, "gamma": 0.9}}
+    run = playground.resolve(cfg)
+    result = playground.simulate(cfg)
+    d = result["diverged_at"]
+    assert d is not None and d < 50
+    expected = [k for k in range(4, 50, 4) if k < d]
+    assert F.events(run, result)["milestone"] == expected
+
+
+# --- Divergence ----------------------------------------------------------------------------
+
+def test_diverged_run_is_annotated_in_its_colour_on_all_three_plots(views):
+    runs = [views["diverging"]]
+    div = views["diverging"]
+    assert div.result["diverged_at"] == 10  # (1 - 3)^t doubles |p|: loss 4^10 > 1e6
+    for fig in (F.lr_figure(runs), F.loss_figure(runs),
+                F.path_figure(F.surface_trace(div.run), runs)):
+        notes = [a for a in fig.layout.annotations if "diverged" in a.text]
+        assert len(notes) == 1 and "diverged at step 10" in notes[0].text
+        assert notes[0].font.color == div.colour()
+    assert all("diverged" not in a["text"]
+               for a in F.annotations([views["step"], views["one_cycle"]]))
+    both = F.annotations(list(views.values()))
+    assert len(both) == 1 and "diverging" in both[0]["text"]  # names the run among several
+
+
+def test_loss_axis_stays_usable_after_a_divergence(views):
+    runs = list(views.values())
+    fig = F.loss_figure(runs)
+    y = fig.layout.yaxis
+    assert y.type == "log" and y.autorange is False
+    lo, hi = y.range
+    assert math.isfinite(lo) and math.isfinite(hi) and lo < hi
+    assert 10 ** hi < 1e8  # not stretched to the blow-up
+    starts = [float(v.result["loss"][0]) for v in runs]
+    assert 10 ** hi >= max(starts)  # every run's start is visible
+    for v in runs:
+        _, pts = n_valid(v.result)
+        ys = arr(fig.data[F.slot_indices("loss", v.slot)[0]].y)
+        assert ys.size == pts and np.isfinite(ys).all() and (ys > 0).all()
+    assert F.loss_range([]) is None
+
+
+def test_diverged_path_leaves_the_window_but_the_axes_keep_it(views):
+    div = views["diverging"]
+    prm = {k: v for k, v in div.run["problem"].items() if k != "name"}
+    (x0, x1), (y0, y1) = SURFACES["quadratic_bowl"].window(prm)
+    fig = F.path_figure(F.surface_trace(div.run), [div])
+    assert list(fig.layout.xaxis.range) == [x0, x1] and list(fig.layout.yaxis.range) == [y0, y1]
+    assert np.abs(arr(fig.data[F.slot_indices("path", div.slot)[0]].x)).max() > 100
+
+
+def test_summary(views):
+    r = views["step"].result
+    s = F.summary(r, threshold=1e-3)
+    loss = r["loss"].astype(np.float64)
+    assert s["final_loss"] == pytest.approx(loss[-1])
+    assert s["best_loss"] == pytest.approx(loss.min())
+    first = next((i for i, x in enumerate(loss) if x <= 1e-3), None)
+    assert s["steps_to_threshold"] == first and s["diverged_at"] is None
+    d = F.summary(views["diverging"].result, threshold=1e-3)
+    assert d == {"final_loss": pytest.approx(4.0 ** 9), "best_loss": pytest.approx(1.0),
+                 "steps_to_threshold": None, "diverged_at": 10}
+
+
+# --- The surface ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["restarts", "step", "plateau"])
+def test_contour_shows_the_true_loss_with_its_minimum_in_place(sims, key):
+    run = sims[key][0]
+    surf = SURFACES[run["problem"]["name"]]
+    prm = {k: v for k, v in run["problem"].items() if k != "name"}
+    tr = F.surface_trace(run, n=80)
+    x, y, z, f = (np.asarray(tr[k]) for k in ("x", "y", "z", "customdata"))
+    (x0, x1), (y0, y1) = surf.window(prm)
+    assert (x[0], x[-1], y[0], y[-1]) == (x0, x1, y0, y1) and z.shape == (80, 80)
+    j, i = np.unravel_index(np.argmin(z), z.shape)  # rows are y, columns x
+    mx, my = surf.minimum(prm)
+    assert abs(x[i] - mx) <= 1.01 * (x[1] - x[0]) and abs(y[j] - my) <= 1.01 * (y[1] - y[0])
+    # f is the true loss at the grid points, z a monotone (log) view of it
+    np.testing.assert_allclose(f[j, i], float(surf.loss(np.array([x[i], y[j]]), prm)))
+    order = np.argsort(f.ravel(), kind="stable")
+    assert np.all(np.diff(z.ravel()[order]) >= -1e-12)
+    # log-spaced levels: the lower half of the levels covers far less than half the loss
+    mid = (z.min() + z.max()) / 2
+    assert f[z <= mid].max() < 0.1 * f.max()
+    assert tr["type"] == "contour" and tr["contours"]["coloring"] == "fill"
+
+
+# --- Legend labels -------------------------------------------------------------------------
+
+def test_differs_labels():
+    base = {"problem": {"name": "rosenbrock"}, "steps": 300,
+            "optimizer": {"name": "adam", "lr": 0.05}}
+    cos = playground.resolve({**base, "schedule": {"name": "CosineAnnealingLR"}})
+    step = playground.resolve({**base, "schedule": {"name": "StepLR"}})
+    step_fast = playground.resolve({**base, "optimizer": {"name": "adam", "lr": 0.1},
+                                    "schedule": {"name": "StepLR"}})
+    cos_label = playground.SCHEDULES["CosineAnnealingLR"].label
+    step_label = playground.SCHEDULES["StepLR"].label
+    assert F.differs_labels([cos, step]) == [cos_label, step_label]
+    a, b = F.differs_labels([cos, step_fast])
+    assert cos_label in a and "lr 0.05" in a and step_label in b and "lr 0.1" in b
+    assert F.differs_labels([step, step_fast]) == ["lr 0.05", "lr 0.1"]
+    assert F.differs_labels([cos]) == [f"{cos_label}, lr 0.05"]
+    assert F.differs_labels([cos, dict(cos)]) == ["run 1", "run 2"]
+    tiny = playground.resolve({**base, "optimizer": {"name": "adam", "lr": 0.000123456}})
+    assert F.differs_labels([tiny, playground.resolve(base)])[0] == "lr 0.000123"
+    assert F.fmt(1e-5) == "1e-5" and F.fmt(0.05) == "0.05" and F.fmt(300) == "300"
+    assert len(set(F.differs_labels([cos, step, dict(step)]))) == 3  # never two alike
+
+
+# --- Look and behaviour --------------------------------------------------------------------
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_readable_from_the_back_of_the_hall(views, theme):
+    runs = list(views.values())
+    figs = [F.lr_figure(runs, theme=theme), F.loss_figure(runs, theme=theme),
+            F.path_figure(F.surface_trace(views["step"].run, theme), runs, theme=theme)]
+    for fig in figs:
+        lay = fig.layout
+        assert lay.font.size >= 16 and lay.legend.title.font.size >= 20
+        assert lay.legend.orientation == "h" and lay.uirevision
+        assert lay.paper_bgcolor == F.THEMES[theme]["paper"]
+        for tr in fig.data:
+            if tr.type == "scatter" and tr.mode and "lines" in tr.mode and len(tr.x):
+                assert tr.line.width >= 2.5
+        shown = {tr.legendgroup: tr.line.color for tr in fig.data
+                 if tr.type == "scatter" and tr.showlegend}
+        assert shown == {f"slot{v.slot}": F.colour(v.slot, theme) for v in runs}
+    assert figs[0].layout.hovermode == "x unified" and figs[2].layout.hovermode == "closest"
+    assert len(set(F.THEMES[theme]["palette"])) == F.MAX_RUNS == len(F.PALETTE)
+    assert F.colour(0, "dark") != F.colour(0, "light")
+
+
+def test_log_toggle_and_figures_serialise(views):
+    runs = list(views.values())
+    assert F.lr_figure(runs, log_y=True).layout.yaxis.type == "log"
+    assert F.lr_figure(runs).layout.yaxis.type == "linear"
+    for fig in (F.lr_figure(runs), F.loss_figure(runs),
+                F.path_figure(F.surface_trace(views["step"].run), runs)):
+        json.loads(fig.to_json())
+
+
+def test_figures_module_does_not_import_dash():
+    code = "import sys, playground.figures; sys.exit('dash' in sys.modules)"
+    root = Path(__file__).resolve().parent.parent
+    assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0

@@ -1,0 +1,139 @@
+"""What only a browser shows: the page in headless Chromium (dash_duo), driven like a user."""
+import time
+
+import numpy as np
+import pytest
+from selenium.webdriver.common.keys import Keys
+
+import playground
+from playground.form import DEFAULT_CONFIG
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(dash_duo):
+    from app import app  # one app per process: Dash hands its callbacks to the first one
+
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
+    return dash_duo
+
+
+def trace(page, graph: str, index: int, key: str = "y"):
+    """The values Plotly drew (its decoded full data) for one trace of a graph."""
+    return page.driver.execute_script(
+        f"var gd = document.querySelector('#{graph} .js-plotly-plot');"
+        f"var t = gd && gd._fullData && gd._fullData.find(function (d) {{"
+        f"  return d.index === {index}; }});"
+        f"var v = t && t['{key}'];"
+        "return v && v.length ? Array.from(v) : null;")
+
+
+def wait_until(condition, timeout=15.0, page=None):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for the page" +
+                         (f" at {page.driver.current_url}" if page else ""))
+
+
+def choose(page, picker: str, label: str):
+    """Pick an option of one of the page's dropdowns by its visible label."""
+    page.find_element(f"#{picker}").click()
+    options = wait_until(lambda: [o for o in page.find_elements('[role="listbox"] [role="option"]')
+                                  if o.text == label])
+    options[0].click()
+
+
+def set_input(page, selector: str, text: str):
+    element = page.find_element(selector)
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(Keys.BACKSPACE)
+    element.send_keys(text + Keys.ENTER)
+
+
+def test_page_loads_with_three_plots_holding_data(page):
+    want = playground.simulate(DEFAULT_CONFIG)
+    np.testing.assert_allclose(trace(page, "lr-graph", 0), want["lr"], rtol=1e-6)
+    np.testing.assert_allclose(trace(page, "loss-graph", 0), want["loss"], rtol=1e-5)
+    np.testing.assert_allclose(trace(page, "path-graph", 2, "x"), want["path"][:, 0],
+                               rtol=1e-5, atol=1e-7)
+    assert len(trace(page, "path-graph", 0, "z")) > 10  # the contour
+    assert page.get_logs() == []
+
+
+def test_changing_schedule_lr_and_steps_redraws_the_lr_curve(page):
+    choose(page, "schedule", "Step decay")
+    set_input(page, "#lr", "0.05")
+    set_input(page, "#steps", "300")
+    config = {**DEFAULT_CONFIG, "steps": 300, "optimizer": {"name": "adam", "lr": 0.05},
+              "schedule": {"name": "StepLR"}}
+    want = playground.simulate(config)["lr"]
+    got = wait_until(lambda: (lambda y: y if y and len(y) == 300 and
+                              abs(y[-1] - want[-1]) < 1e-9 else None)(
+        trace(page, "lr-graph", 0)), page=page)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert "schedule=StepLR" in page.driver.current_url
+    assert "steps=300" in page.driver.current_url
+
+
+def test_pinning_two_runs_shows_two_more_traces_in_every_plot(page):
+    page.find_element("#pin").click()
+    set_input(page, "#lr", "0.05")
+    wait_until(lambda: trace(page, "lr-graph", 0)[100] != trace(page, "lr-graph", 3)[100]
+               if trace(page, "lr-graph", 3) else None)
+    page.find_element("#pin").click()
+    set_input(page, "#lr", "0.01")
+    wait_until(lambda: trace(page, "lr-graph", 6) and len(trace(page, "lr-graph", 6)) == 500)
+    for graph, first in (("lr-graph", lambda s: 3 * s), ("loss-graph", lambda s: 2 * s),
+                         ("path-graph", lambda s: 2 + 2 * s)):
+        key = "x" if graph == "path-graph" else "y"
+        filled = [s for s in range(7) if trace(page, graph, first(s), key)]
+        assert filled == [0, 1, 2], (graph, filled)
+    lrs = {round(trace(page, "lr-graph", 3 * s)[60], 6) for s in range(3)}
+    assert len(lrs) == 3  # three different runs
+    rows = page.find_elements("table.summary tbody tr")
+    assert len(rows) == 3
+
+
+def test_a_copied_address_reproduces_the_page(page):
+    choose(page, "optimizer", "RMSprop")
+    set_input(page, "#lr", "0.02")
+    page.find_element("#pin").click()
+    choose(page, "schedule", "One-cycle")
+    wait_until(lambda: "OneCycleLR" in page.driver.current_url and "p1." in
+               page.driver.current_url)
+    address = page.driver.current_url
+    before = [trace(page, "lr-graph", i) for i in (0, 3)]
+    history = page.driver.execute_script("return window.history.length")
+    assert history <= 2  # the address was replaced, not pushed at every change
+    page.driver.get(address)
+    page.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
+    after = [trace(page, "lr-graph", i) for i in (0, 3)]
+    np.testing.assert_allclose(after[0], before[0], rtol=1e-7)
+    np.testing.assert_allclose(after[1], before[1], rtol=1e-7)
+
+
+def test_a_bad_value_shows_its_message_and_keeps_the_plots(page):
+    choose(page, "schedule", "Multi-step decay")
+    wait_until(lambda: "MultiStepLR" in page.driver.current_url)
+    before = trace(page, "lr-graph", 0)
+    box = '[id*="schedule.MultiStepLR.milestones"] input, input[id*="schedule.MultiStepLR.milestones"]'
+    set_input(page, box, "30, x")
+    message = wait_until(lambda: page.driver.execute_script(
+        "var m = document.getElementById(JSON.stringify("
+        "{key: 'schedule.MultiStepLR.milestones', type: 'msg'})); return m && m.innerText;"))
+    assert "integers" in message
+    assert trace(page, "lr-graph", 0) == before
+
+
+def test_a_malformed_link_opens_the_defaults_with_a_note(page):
+    page.driver.get(page.server_url + "/?optimizer=adam&optimizer.lr=fast")
+    page.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
+    assert "could not be opened" in page.find_element("#note").text
+    want = playground.simulate(DEFAULT_CONFIG)
+    np.testing.assert_allclose(trace(page, "lr-graph", 0), want["lr"], rtol=1e-6)
