@@ -321,15 +321,14 @@ def _layout(theme: str, title: str, uirevision: str, runs, hovermode: str) -> di
         "template": "none",
         "font": {"family": FONT_FAMILY, "size": FONT_SIZE, "color": t["font"]},
         "paper_bgcolor": t["paper"], "plot_bgcolor": t["plot"],
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10, "pad": 0},
+        "margin": {"l": 10, "r": 10, "t": 44, "b": 10, "pad": 0},
+        # the title sits top left; the runs' colours are explained once, by the page's
+        # shared legend (and the comparison table), not three times inside the plots
+        "title": {"text": f"<b>{title}</b>", "x": 0.01, "xanchor": "left", "y": 0.985,
+                  "yanchor": "top", "font": {"size": TITLE_SIZE}},
         "legend": {"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.0,
-                   "yanchor": "bottom", "yref": "paper", "font": {"size": FONT_SIZE - 1},
-                   "bgcolor": "rgba(0,0,0,0)", "itemsizing": "constant", "itemwidth": 40,
-                   "tracegroupgap": 0,
-                   # the title heads the legend: both sit above the plot and push the top
-                   # margin together, however many rows the run labels take
-                   "title": {"text": f"<b>{title}</b>", "side": "top",
-                             "font": {"size": TITLE_SIZE}}},
+                   "yanchor": "bottom", "font": {"size": FONT_SIZE - 1},
+                   "bgcolor": "rgba(0,0,0,0)"},
         "hovermode": hovermode,
         "hoverlabel": {"font": {"size": FONT_SIZE - 1, "family": FONT_FAMILY,
                                 "color": t["font"]},
@@ -337,7 +336,7 @@ def _layout(theme: str, title: str, uirevision: str, runs, hovermode: str) -> di
         "hoverdistance": 30,
         "uirevision": uirevision,
         "annotations": annotations(runs, theme),
-        "showlegend": True,
+        "showlegend": False,
     }
 
 

@@ -29,7 +29,8 @@ STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "
               "run.run.start_y": "start-y"}
 """Controls with fixed ids (for scripting and tests); the rest are pattern-matched."""
 DEFAULT_THRESHOLD = 1e-3
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": "hover",
+                "modeBarButtons": [["toImage", "zoom2d", "pan2d", "resetScale2d"]],
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
@@ -173,6 +174,7 @@ def layout(**query):
         html.Main([
             controls(choice, values, warmup_on, current),
             html.Section([
+                html.Div(_legend(runs, theme), id="legend", className="legend"),
                 html.Div([
                     _graph("lr-graph", figures["lr"], "Learning rate",
                            dcc.Checklist(id="lr-log", options=[{"label": "log scale",
@@ -240,13 +242,24 @@ def _fmt(x) -> str:
     return f"{x:.3g}"
 
 
+def _swatch(slot: int, theme: str):
+    return html.Span(className="swatch", style={"background": fig.colour(slot, theme)})
+
+
+def _legend(runs, theme: str):
+    """One legend for all three plots: each run's colour and what sets it apart."""
+    return [html.Span([_swatch(v.slot, theme), v.label,
+                       html.Span("\u00a0(current)", className="hint") if v.slot == 0 else None],
+                      className="legend-item") for v in runs]
+
+
 def _table(runs, threshold: float, theme: str = "light"):
     head = html.Tr([html.Th(h) for h in ("Run", "Final loss", "Best loss",
                                          f"Steps to loss ≤ {threshold:g}", "Diverged", "")])
     rows = []
     for view in runs:
         s = fig.summary(view.result, threshold)
-        swatch = html.Span(className="swatch", style={"background": fig.colour(view.slot, theme)})
+        swatch = _swatch(view.slot, theme)
         remove = (html.Button("Remove", id={"type": "unpin", "index": view.slot - 1},
                               className="button small") if view.slot else
                   html.Span("current", className="hint"))
@@ -278,7 +291,7 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     Output("lr", "value"), Output("lr-slider", "value"),
     Output("start-x", "value"), Output("start-y", "value"),
     Output("surface-key", "data"), Output("page-query", "data"),
-    Output("summary", "children"), Output("status", "children"),
+    Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
     *FORM_INPUTS,
     State({"type": "param", "key": ALL}, "id"), State({"type": "msg", "key": ALL}, "id"),
     State("surface-key", "data"),
@@ -311,7 +324,7 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     start_out = (start_x, start_y) if trigger in ("path-graph", "problem") else (no, no)
     if config is None:  # keep the last good run on the plots
         return (no, no, no, messages, classes, lr_out, slider, *start_out, no, no, no,
-                "Fix the highlighted field to update the plots.")
+                "Fix the highlighted field to update the plots.", no)
     runs = _views(config, pins or [])
     threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
         else DEFAULT_THRESHOLD
@@ -320,7 +333,8 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     figures = _figure_updates(runs, theme, bool(lr_log), full=full,
                               surface_changed=new_key != surface_key)
     return (*figures, messages, classes, lr_out, slider, *start_out, new_key,
-            page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]))
+            page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]),
+            _legend(runs, theme))
 
 
 def _compact(value):
@@ -367,7 +381,6 @@ def _figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: 
         path["layout"]["xaxis"]["range"] = full_path.layout.xaxis.range
         path["layout"]["yaxis"]["range"] = full_path.layout.yaxis.range
         path["layout"]["title"] = full_path.layout.title
-        path["layout"]["legend"]["title"] = full_path.layout.legend.title
         path["layout"]["uirevision"] = full_path.layout.uirevision
     return lr, loss, path
 

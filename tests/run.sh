@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README): installs what the suite needs into .venv, then runs it all.
+# The test command (README): installs what the suite needs (Python packages into .venv,
+# Chromium with apt if it is missing), then runs it all, browser tests headless.
 # Extra arguments go to pytest, e.g. `bash tests/run.sh -k parity -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,5 +16,12 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 echo "== installing requirements-test.txt"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    echo "== installing chromium and chromium-driver (Debian packages) for the browser tests"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
+fi
 echo "== running the tests"
-exec "$VENV/bin/python" -m pytest "$@"
+exec "$VENV/bin/python" -m pytest --headless "$@"

@@ -369,7 +369,7 @@ def test_readable_from_the_back_of_the_hall(views, theme):
             F.path_figure(F.surface_trace(views["step"].run, theme), runs, theme=theme)]
     for fig in figs:
         lay = fig.layout
-        assert lay.font.size >= 16 and lay.legend.title.font.size >= 20
+        assert lay.font.size >= 16 and lay.title.font.size >= 20
         assert lay.legend.orientation == "h" and lay.uirevision
         assert lay.paper_bgcolor == F.THEMES[theme]["paper"]
         for tr in fig.data:

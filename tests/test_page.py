@@ -1,0 +1,163 @@
+"""The page's callbacks called directly (Dash callbacks are plain functions): what they
+send back for each kind of change, including the Patch contents."""
+import base64
+from contextvars import copy_context
+
+import dash
+import numpy as np
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+import app  # noqa: F401  (registers the callbacks, warms the engine)
+import playground
+from playground import form, page
+from playground.config import from_query, validate
+
+PARAM_KEYS = [f.key for f in form.FIELDS if f.key not in page.STABLE_IDS]
+OUT = ["lr_fig", "loss_fig", "path_fig", "messages", "classes", "lr", "lr_slider",
+       "start_x", "start_y", "surface_key", "query", "summary", "status", "legend"]
+
+
+def call(fn, trigger, **kwargs):
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=[
+            {"prop_id": f"{trigger}.value", "value": None}]))
+        return fn(**kwargs)
+    return copy_context().run(run)
+
+
+def update(trigger, config=None, pins=(), surface_key="same", **controls):
+    """Call the page's main callback as the browser would for the config's controls."""
+    choice, values, warmup_on = form.form_from_config(config or form.DEFAULT_CONFIG)
+    args = dict(problem=choice["problem"], optimizer=choice["optimizer"],
+                schedule=choice["schedule"], warmup_on=["on"] if warmup_on else [],
+                lr=values["run.run.lr"], lr_slider=-1.0, steps=values["run.run.steps"],
+                start_x=values["run.run.start_x"], start_y=values["run.run.start_y"],
+                param_values=[values[k] for k in PARAM_KEYS], click=None, pins=list(pins),
+                theme="light", lr_log=[], threshold=1e-3,
+                param_ids=[{"type": "param", "key": k} for k in PARAM_KEYS],
+                msg_ids=[{"type": "msg", "key": f.key} for f in form.FIELDS],
+                surface_key=surface_key)
+    overrides = {k: v for k, v in controls.items() if k in args}
+    args.update(overrides)
+    for key, value in controls.items():
+        if key not in args:  # a parameter control, by its key
+            args["param_values"][PARAM_KEYS.index(key)] = value
+    if surface_key == "same":
+        run = playground.resolve(config or form.DEFAULT_CONFIG)
+        args["surface_key"] = page._surface_key(run)
+    return dict(zip(OUT, call(page.update, trigger, **args)))
+
+
+def operations(patch):
+    return {tuple(op["location"]): op["params"]["value"]
+            for op in patch.to_plotly_json()["operations"] if op["operation"] == "Assign"}
+
+
+def decode(value):
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value)
+
+
+def test_a_control_change_patches_only_the_current_run():
+    config = {**form.DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": 0.07}}
+    out = update("lr", config)
+    want = playground.simulate(config)
+    lr_ops = operations(out["lr_fig"])
+    np.testing.assert_allclose(decode(lr_ops[("data", 0)]["y"]), want["lr"], rtol=1e-6)
+    assert not any(loc[:2] == ("data", 3) and len(loc) == 2 for loc in lr_ops)  # pins untouched
+    loss_ops = operations(out["loss_fig"])
+    np.testing.assert_allclose(decode(loss_ops[("data", 0)]["y"]), want["loss"], rtol=1e-5)
+    path_ops = operations(out["path_fig"])
+    np.testing.assert_allclose(decode(path_ops[("data", 2)]["x"]), want["path"][:, 0],
+                               rtol=1e-5, atol=1e-7)
+    assert ("data", 0) not in path_ops  # the contour is not resent
+    assert out["messages"] == [""] * len(form.FIELDS)
+    assert playground.resolve(from_query(out["query"].split("?", 1)[1])[0]) == \
+        playground.resolve(config)
+
+
+def test_a_surface_change_resends_the_contour_and_window():
+    config = {**form.DEFAULT_CONFIG, "problem": {"name": "elongated_valley"},
+              "start": [-2.5, 1.0]}
+    out = update("problem", config, surface_key="rosenbrock")
+    path_ops = operations(out["path_fig"])
+    contour = path_ops[("data", 0)]
+    assert contour["type"] == "contour"
+    assert list(path_ops[("layout", "xaxis", "range")]) == [-3.0, 3.0]
+    assert list(path_ops[("layout", "yaxis", "range")]) == [-1.5, 1.5]
+    # a new surface brings its preset lr and its own start point
+    assert out["lr"] == form.LR_PRESETS[("elongated_valley", "adam")]
+    assert (out["start_x"], out["start_y"]) == playground.SURFACES["elongated_valley"].start
+
+
+def test_a_bad_value_keeps_the_plots_and_says_what_is_allowed():
+    config = {**form.DEFAULT_CONFIG, "schedule": {"name": "MultiStepLR"}}
+    out = update("schedule.MultiStepLR.milestones", config,
+                 **{"schedule.MultiStepLR.milestones": "30, x"})
+    assert out["lr_fig"] is dash.no_update and out["path_fig"] is dash.no_update
+    i = [f.key for f in form.FIELDS].index("schedule.MultiStepLR.milestones")
+    assert "integers" in out["messages"][i] and out["classes"][i] == "field invalid"
+    assert sum(bool(m) for m in out["messages"]) == 1
+
+
+@pytest.mark.parametrize("lr, message", [(None, "Required"), (-1.0, ">= 0")])
+def test_an_empty_or_negative_lr_is_marked(lr, message):
+    out = update("lr", lr=lr)
+    i = [f.key for f in form.FIELDS].index("run.run.lr")
+    assert message in out["messages"][i]
+    assert out["loss_fig"] is dash.no_update
+
+
+def test_the_lr_slider_sets_the_lr_on_a_log_scale():
+    out = update("lr-slider", lr_slider=-2.0)
+    assert out["lr"] == 0.01
+    ops = operations(out["lr_fig"])
+    want = playground.simulate({**form.DEFAULT_CONFIG,
+                                "optimizer": {"name": "adam", "lr": 0.01}})["lr"]
+    np.testing.assert_allclose(decode(ops[("data", 0)]["y"]), want, rtol=1e-6)
+
+
+def test_clicking_the_map_starts_the_run_there():
+    out = update("path-graph", click={"points": [{"x": 0.51234, "y": -0.25}]})
+    assert (out["start_x"], out["start_y"]) == (0.512, -0.25)
+    ops = operations(out["path_fig"])
+    assert decode(ops[("data", 2)]["x"])[0] == pytest.approx(0.512)
+
+
+def test_pinned_runs_redraw_whole_figures_with_labels_saying_what_differs():
+    pins = [validate({**form.DEFAULT_CONFIG, "schedule": {"name": "StepLR"}})]
+    out = update("pins", pins=pins)
+    lr_fig = out["lr_fig"]
+    names = [lr_fig.data[0].name, lr_fig.data[3].name]
+    assert names == ["Cosine annealing", "Step decay"]
+    assert len(lr_fig.data[3].y) == 500
+    assert "p1.schedule=StepLR" in out["query"]
+
+
+def test_pins_are_added_removed_and_cleared():
+    query = playground.page_path(form.DEFAULT_CONFIG)
+    pins = []
+    for _ in range(8):
+        pins = call(page.update_pins, "pin", _pin=1, _clear=None, unpins=[None] * len(pins),
+                    pins=pins, query=query)
+    assert len(pins) == page.MAX_PINS  # the oldest are dropped
+    removed = copy_context().run(lambda: (context_value.set(AttributeDict(triggered_inputs=[
+        {"prop_id": '{"index":0,"type":"unpin"}.n_clicks', "value": 1}])),
+        page.update_pins(1, None, [1] + [None] * 5, pins, query))[1])
+    assert len(removed) == page.MAX_PINS - 1
+    assert call(page.update_pins, "clear-pins", _pin=None, _clear=1, unpins=[], pins=pins,
+                query=query) == []
+
+
+def test_a_link_rebuilds_the_page_and_a_broken_one_shows_a_note():
+    config = {**form.DEFAULT_CONFIG, "optimizer": {"name": "sgd", "lr": 0.001,
+                                                   "momentum": 0.9}}
+    query = dict(pair.split("=") for pair in
+                 playground.page_path(config).split("?", 1)[1].split("&"))
+    html = str(page.layout(**query))
+    assert "could not be opened" not in html and "'sgd'" in html
+    broken = str(page.layout(**{"optimizer.lr": "fast", "optimizer": "adam"}))
+    assert "could not be opened" in broken and "optimizer.lr" in broken
