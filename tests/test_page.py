@@ -9,7 +9,7 @@ import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-import app  # noqa: F401  (registers the callbacks, warms the engine)
+import app  # noqa: F401  (registers the callbacks)
 import playground
 from playground import form, page
 from playground.config import from_query, validate

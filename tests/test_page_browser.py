@@ -13,8 +13,9 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def page(dash_duo):
-    from app import app  # one app per process: Dash hands its callbacks to the first one
+    from app import app, warm  # one app per process: Dash hands its callbacks to the first
 
+    warm()
     dash_duo.start_server(app)
     dash_duo.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
     return dash_duo

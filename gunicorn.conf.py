@@ -1,0 +1,46 @@
+"""gunicorn settings, shared by `python app.py` and the Docker image.
+
+Each worker imports the app and compiles its own engine after the fork (the master never
+touches JAX: XLA's threads do not survive a fork), then answers /health with 200.
+"""
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
+
+
+def _cpus() -> int:
+    """CPUs this container may use (cgroup quota, else affinity)."""
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()
+        if quota != "max":
+            return max(1, int(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+# A run takes about a millisecond of CPU; the rest of a request is JSON and waiting on the
+# network, so threads carry the concurrency and one worker per CPU carries the compute.
+workers = int(os.environ.get("WEB_CONCURRENCY", _cpus()))
+threads = int(os.environ.get("THREADS", "8"))
+worker_class = "gthread"
+preload_app = False
+timeout = 60  # a worker's first request waits for its warm-up (~5 s)
+graceful_timeout = 20
+keepalive = 5
+max_requests = 20000
+max_requests_jitter = 2000
+# request size limits (a page change is a few kB)
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def post_worker_init(worker):
+    from app import warm
+
+    warm()
+    worker.log.info("engine warm in worker %s", worker.pid)
