@@ -17,6 +17,10 @@ from flask import jsonify
 from playground import page, warm_up
 
 READY = {"engine": False}
+FRAME_ANCESTORS = os.environ.get("FRAME_ANCESTORS", "'self'")
+"""Who may embed the page in a frame (CSP frame-ancestors), e.g. "'self' https://course.example"."""
+MAX_REQUEST_BYTES = 256 * 1024
+"""A control change sends a few kB; nothing legitimate comes near this."""
 
 
 def create_app() -> dash.Dash:
@@ -24,6 +28,9 @@ def create_app() -> dash.Dash:
                     update_title=None, suppress_callback_exceptions=True)
     dash.register_page("playground", path="/", layout=page.layout, title=app.title)
     app.layout = html.Div(dash.page_container)
+
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    _secure(app)
 
     @app.server.route("/health")
     def health():
@@ -33,6 +40,29 @@ def create_app() -> dash.Dash:
         return jsonify(status="warming up"), 503
 
     return app
+
+
+def _secure(app: dash.Dash) -> None:
+    """Security headers on every response, with a Content-Security-Policy the page works
+    under: scripts only from this origin plus the hashes of Dash's own inline scripts."""
+    policy = {}
+
+    @app.server.after_request
+    def headers(response):
+        if "csp" not in policy:  # after the first request Dash has all its inline scripts
+            scripts = " ".join(["'self'", *app.csp_hashes()])
+            policy["csp"] = "; ".join([
+                "default-src 'self'", f"script-src {scripts}",
+                "style-src 'self' 'unsafe-inline'",  # Plotly sets styles inline
+                "img-src 'self' data: blob:", "font-src 'self' data:", "connect-src 'self'",
+                "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+                f"frame-ancestors {FRAME_ANCESTORS}"])
+        response.headers["Content-Security-Policy"] = policy["csp"]
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        return response
 
 
 def warm() -> None:

@@ -107,7 +107,8 @@ def test_noisy_quadratic_shifts_have_the_requested_mean_and_variance():
     # mean 0: each coordinate's sample mean within 4 standard errors
     assert np.all(np.abs(c.mean(axis=0)) < 4 * sigma / np.sqrt(n))
     # variance sigma^2: the sample variance's standard error is sigma^2 sqrt(2/(n-1))
-    assert np.all(np.abs(c.var(axis=0, ddof=1) - sigma ** 2) < 4 * sigma ** 2 * np.sqrt(2 / (n - 1)))
+    standard_error = sigma ** 2 * np.sqrt(2 / (n - 1))
+    assert np.all(np.abs(c.var(axis=0, ddof=1) - sigma ** 2) < 4 * standard_error)
     # and the two coordinates are uncorrelated
     assert abs(np.corrcoef(c.T)[0, 1]) < 4 / np.sqrt(n)
 

@@ -85,7 +85,8 @@ EXTRA = [
         "valley", "sgd", {"name": "OneCycleLR", "max_lr": 0.02}, warmup=W10,
         momentum=0.9, nesterov=True, weight_decay=0.01)),
     ("rmsprop-centered-momentum-OneCycleLR-rosenbrock", config(
-        "rosenbrock", "rmsprop", {"name": "OneCycleLR", "max_lr": 2e-3}, momentum=0.9, centered=True)),
+        "rosenbrock", "rmsprop", {"name": "OneCycleLR", "max_lr": 2e-3}, momentum=0.9,
+        centered=True)),
     ("rmsprop-centered-alpha-eps-constant-valley", config(
         "valley", "rmsprop", CONST, centered=True, alpha=0.9, eps=1e-6)),
     ("rmsprop-weight_decay-momentum-MultiStepLR-bowl", config(
@@ -221,4 +222,5 @@ def test_case_list_covers_every_pair_and_is_sane():
             diverging = name.startswith("diverge-")
             assert (res["diverged_at"] is not None) == diverging, (name, res["diverged_at"])
             if not diverging:
-                assert math.isfinite(res["loss"][-1]) and res["loss"][-1] <= res["loss"][0] * 10, name
+                final = res["loss"][-1]
+                assert math.isfinite(final) and final <= res["loss"][0] * 10, name
