@@ -40,7 +40,11 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 
 
 def post_worker_init(worker):
-    from app import warm
+    from app import server, warm
 
     warm()
+    # Serve one page to ourselves before any client: Dash sets itself up on its first
+    # request, and concurrent first requests can catch it half done (plotly/dash#3971:
+    # "dash is not a registered library", a blank page).
+    server.test_client().get("/")
     worker.log.info("engine warm in worker %s", worker.pid)

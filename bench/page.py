@@ -10,7 +10,8 @@ It starts ``python app.py`` on a free port, opens the page in headless Chromium 
 1. the first page load (cold browser cache): navigation start to all three plots drawn,
    and a warm reload;
 2. the latency of a learning-rate change (5 warm-up + 60 changes, cycling lr through
-   0.05, 0.1, 0.2, 0.15): from the Enter key's ``keydown`` (its ``event.timeStamp``) to the
+   0.05, 0.1, 0.2, 0.15): from the Enter key's ``keypress`` (its ``event.timeStamp``; the
+   debounced dcc.Input commits its value on it) to the
    last of the three graphs' ``plotly_afterplot`` events after which that graph holds the
    new data (its trace data differs from before the change); median, p95, min, max, and
    where the time goes (Resource Timing of the ``/_dash-update-component`` request and a
@@ -20,7 +21,7 @@ It starts ``python app.py`` on a free port, opens the page in headless Chromium 
    ``Network.loadingFinished`` encodedDataLength = headers + body on the wire);
 4. the server alone: the captured lr-change requests replayed from Python (urllib);
 5. a schedule change (dropdown) and a surface change (dropdown; resends the contour),
-   10 each, timed from the option's ``pointerdown``;
+   10 each, timed from the option's ``click``;
 6. the same lr-change measurement on a bare Dash page (one dcc.Input, one callback
    returning three new 1,000-point line figures), started the same way: the floor of what
    Dash + Plotly cost on this machine.
@@ -98,7 +99,7 @@ BARE_APP = textwrap.dedent('''
 
     app = Dash(__name__)
     app.layout = html.Div([
-        dcc.Input(id="lr", type="number", value=0.05, debounce=True, step="any"),
+        dcc.Input(id="lr", type="number", value=0.01, debounce=True, step="any"),
         html.Div([dcc.Graph(id=i, figure=figure(i)) for i in IDS]),
     ])
 
@@ -166,11 +167,13 @@ HARNESS = """
   var B = window.__bench;
   if (!B) {
     B = window.__bench = {armed: false, t0: null, spec: spec, plots: [], reacts: []};
-    ['keydown', 'pointerdown', 'mousedown'].forEach(function (type) {
+    // the events the controls act on: dcc.Input (debounce) commits on keypress Enter, a
+    // dcc.Dropdown option on click (its radio input's change)
+    ['keypress', 'click'].forEach(function (type) {
       window.addEventListener(type, function (ev) {
         if (!B.armed || B.t0 !== null) { return; }
-        if (B.startOn === 'enter' && ev.type === 'keydown' && ev.key === 'Enter') { B.t0 = ev.timeStamp; }
-        if (B.startOn === 'option' && ev.type !== 'keydown' && ev.target && ev.target.closest &&
+        if (B.startOn === 'enter' && ev.type === 'keypress' && ev.key === 'Enter') { B.t0 = ev.timeStamp; }
+        if (B.startOn === 'option' && ev.type === 'click' && ev.target && ev.target.closest &&
             ev.target.closest('[role="option"]')) { B.t0 = ev.timeStamp; }
       }, true);
     });
@@ -282,7 +285,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
-        self.log = tempfile.TemporaryFile(mode="w+")
+        # O_APPEND: the child always writes at the end, wherever tail() has read to
+        self.log = tempfile.TemporaryFile(mode="a+")
         self.ready_s = None
 
     def __enter__(self):
@@ -296,33 +300,71 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n"
                                    + self.tail())
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as r:
-                    if r.status == 200:
-                        self.ready_s = time.perf_counter() - t0
-                        return self
-            except (urllib.error.URLError, ConnectionError, socket.timeout):
-                pass
+            if self._answers() and self._warm():
+                self.ready_s = time.perf_counter() - t0
+                return self
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.name} did not answer within 180 s:\n" + self.tail())
+        raise RuntimeError(f"{self.name} not ready within 180 s:\n" + self.tail())
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/", timeout=30) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def _warm(self) -> bool:
+        """Under gunicorn: every booted worker has logged its engine warm-up."""
+        log = self.tail(10_000)
+        booted = log.count("Booting worker")
+        return booted == 0 or log.count("engine warm in worker") >= booted
+
+    @property
+    def kind(self) -> str:
+        log = self.tail(10_000)
+        if "gunicorn" in log or "Booting worker" in log:
+            return f"gunicorn, {log.count('Booting worker')} worker(s)"
+        if "Running on" in log:
+            return "Flask/Werkzeug development server"
+        return "?"
 
     def tail(self, n: int = 20) -> str:
         self.log.seek(0)
         return "".join(self.log.readlines()[-n:])
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+        """SIGINT to the server (gunicorn's master stops its workers), then SIGKILL to it
+        and to any of its children still alive."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        children = _children(self.proc.pid)
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        for pid in children:
             try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def __exit__(self, *exc):
         self.stop()
         self.log.close()
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
 
 
 def make_driver():
@@ -429,9 +471,22 @@ class Network:
 
 # --- measurements -------------------------------------------------------------------------
 
-def page_load(driver, url: str) -> dict:
-    driver.get(url)
-    return wait_for(lambda: driver.execute_script(LOAD_RESULT), 90, "the plots at " + url)
+LOAD_FAILURES: list[str] = []
+"""Page loads that never drew the plots (and were retried), with the browser's errors."""
+
+
+def page_load(driver, url: str, attempts: int = 3) -> dict:
+    for _ in range(attempts):
+        driver.get(url)
+        try:
+            return wait_for(lambda: driver.execute_script(LOAD_RESULT), 30,
+                            "the plots at " + url)
+        except TimeoutError:
+            errors = [e["message"] for e in driver.get_log("browser")
+                      if e.get("level") == "SEVERE"]
+            LOAD_FAILURES.append(f"{url}: no plots after 30 s; browser errors: "
+                                 + ("; ".join(errors[:2]) if errors else "none"))
+    raise RuntimeError("the page never drew its plots:\n" + "\n".join(LOAD_FAILURES))
 
 
 def type_into(driver, selector: str, text: str):
@@ -489,6 +544,7 @@ def breakdown(res: dict) -> dict | None:
         "dash": react_start - last["respEnd"],
         "plotly": end - react_start,
         "plotly_sync": sum(r[2] - r[1] for r in reacts),
+        **{f"react:{g}": sum(r[2] - r[1] for r in reacts if r[0] == g) for g in GRAPHS},
         "to_paint": res["tPaint"] - end,
         "requests": len(req),
         "connect": sum(r["connect"] for r in req),
@@ -551,6 +607,7 @@ def summarize(results: list[dict]) -> dict:
     per_change_req = [sum(n.get("request_bytes") or 0 for n in net) for net in nets if net]
     return {
         "n": len(timed), "timeouts": len(timed) - len(ok), "latency": stats(lat),
+        "warmup_timeouts": sum(1 for r in results if r["warmup"] and r.get("timeout")),
         "paint": stats(paint),
         "parts": {k: statistics.median(b[k] for b in parts) for k in parts[0]} if parts else {},
         "requests_per_change": stats([len(n) for n in nets]),
@@ -586,6 +643,7 @@ def bench_playground(driver) -> dict:
     out = {}
     with Server([sys.executable, "app.py"], ROOT, "app.py") as srv:
         out["server_ready_s"] = srv.ready_s
+        out["server_kind"] = srv.kind
         out["load_cold"] = page_load(driver, srv.url + "/")
         out["load_warm"] = [page_load(driver, srv.url + "/") for _ in range(WARM_RELOADS)]
         net = Network(driver)
@@ -606,6 +664,9 @@ def bench_playground(driver) -> dict:
         out["lr_raw"] = lr
         out["schedule"] = summarize(measure_dropdown(driver, net, "schedule", "schedule",
                                                      SCHEDULES, REPS))
+        # untimed: an lr no surface preset has, so the first surface change (whose preset
+        # lr replaces it) changes the lr curve too
+        one_change(driver, net, "setup", "enter", lambda: type_into(driver, "#lr", "0.12"))
         out["surface"] = summarize(measure_dropdown(driver, net, "surface", "problem",
                                                     SURFACES, REPS))
         out["replay"] = replay(srv.url, out["lr"]["posts"][:4], REPLAYS)
@@ -621,6 +682,7 @@ def bench_bare(driver) -> dict:
             f.write(BARE_APP)
         with Server([sys.executable, path], tmp, "bare Dash app") as srv:
             out["server_ready_s"] = srv.ready_s
+            out["server_kind"] = srv.kind
             out["load_cold"] = page_load(driver, srv.url + "/")
             net = Network(driver)
             driver.execute_script(HARNESS, BARE_SIG)
@@ -671,7 +733,7 @@ def print_latency_row(name: str, s: dict, extra: str = ""):
 def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: dict):
     print()
     print("Timings are in the browser (performance.now()): from the change's input event")
-    print("(keydown Enter / the option's pointerdown) to the last plotly_afterplot after")
+    print("(keypress Enter / the option's click) to the last plotly_afterplot after")
     print("which all three graphs hold the new data. p95: linear interpolation.")
     print()
     print("Page load (navigation start -> all three plots drawn)")
@@ -691,8 +753,11 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
     b = bare["load_cold"]
     print(f"  bare Dash page, first load           {b['all']:7.0f} ms   (plotly.js etc. "
           f"already cached by the playground run)")
-    print(f"  server start to first answer: app.py {pg['server_ready_s']:.1f} s, "
-          f"bare app {bare['server_ready_s']:.1f} s")
+    for failure in LOAD_FAILURES:
+        print(f"  !! a page load failed and was retried: {failure[:400]}")
+    print(f"  server start to ready: app.py {pg['server_ready_s']:.1f} s "
+          f"({pg['server_kind']}), bare app {bare['server_ready_s']:.1f} s "
+          f"({bare['server_kind']})")
 
     print()
     print("Control change -> three plots redrawn (ms)")
@@ -708,9 +773,9 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
     print_latency_row("bare Dash: 3 x 1,000-point figures", bare["lr"])
     for name, s in (("playground lr", lr), ("schedule", pg["schedule"]),
                     ("surface", pg["surface"]), ("bare Dash", bare["lr"])):
-        if s["timeouts"]:
-            print(f"  !! {name}: {s['timeouts']} change(s) did not redraw within "
-                  f"{CHANGE_TIMEOUT_S} s (left out above)")
+        if s["timeouts"] or s["warmup_timeouts"]:
+            print(f"  !! {name}: {s['timeouts']} timed and {s['warmup_timeouts']} warm-up "
+                  f"change(s) did not redraw within {CHANGE_TIMEOUT_S} s (left out above)")
     print(f"  (to the next frame after the last afterplot, medians: playground lr "
           f"{ms(lr['paint']['median'])}, bare {ms(bare['lr']['paint']['median'])})")
 
@@ -722,7 +787,8 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
             ("response download", "download"),
             ("response end -> first Plotly.react (renderer)", "dash"),
             ("first Plotly.react -> last afterplot (Plotly)", "plotly"),
-            ("  of which inside Plotly.react calls (sync)", "plotly_sync")]
+            ("  of which inside Plotly.react calls (sync)", "plotly_sync"),
+            *((f"    Plotly.react({g})", f"react:{g}") for g in GRAPHS)]
     cols = [("lr", lr), ("schedule", pg["schedule"]), ("surface", pg["surface"]),
             ("bare", bare["lr"])]
     print(f"  {'':48s}" + "".join(f"{n:>10s}" for n, _ in cols))

@@ -575,7 +575,7 @@ def _surface(run: dict):
     return surf, {k: v for k, v in prob.items() if k != "name"}
 
 
-def surface_trace(run: dict, theme: str = "light", n: int = 120) -> dict:
+def surface_trace(run: dict, theme: str = "light", n: int = 90) -> dict:
     """A filled contour of the surface's true loss over its window, on log-spaced levels:
     z = log10(f - f_min + eps), eps a small fraction of the loss's range in the window.
     ``customdata`` holds f itself for the hover (both float32: half the bytes, and the

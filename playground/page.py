@@ -157,7 +157,8 @@ def layout(**query):
         dcc.Store(id="pins", data=[validate(p) for p in pins]),
         dcc.Store(id="surface-key", data=_surface_key(runs[0].run)),
         dcc.Store(id="page-query", data=page_path(current, pins)),
-        dcc.Store(id="url-sync"), dcc.Store(id="hover-sync"),
+        dcc.Store(id="url-sync"), dcc.Store(id="hover-sync"), dcc.Store(id="errors"),
+        dcc.Store(id="errors-sync"),
         html.Header([
             html.H1("Optimization Playground"),
             html.P("Learning-rate schedules steering gradient descent", className="tagline"),
@@ -285,21 +286,19 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
 
 @callback(
     Output("lr-graph", "figure"), Output("loss-graph", "figure"),
-    Output("path-graph", "figure"),
-    Output({"type": "msg", "key": ALL}, "children"),
-    Output({"type": "field", "key": ALL}, "className"),
+    Output("path-graph", "figure"), Output("errors", "data"),
     Output("lr", "value"), Output("lr-slider", "value"),
     Output("start-x", "value"), Output("start-y", "value"),
     Output("surface-key", "data"), Output("page-query", "data"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
-    *FORM_INPUTS,
-    State({"type": "param", "key": ALL}, "id"), State({"type": "msg", "key": ALL}, "id"),
-    State("surface-key", "data"),
+    *FORM_INPUTS, State("surface-key", "data"),
     prevent_initial_call=True)
 def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_x, start_y,
-           param_values, click, pins, theme, lr_log, threshold, param_ids, msg_ids,
-           surface_key):
-    """The one path from a control change to redrawn plots."""
+           param_values, click, pins, theme, lr_log, threshold, surface_key):
+    """The one path from a control change to redrawn plots.
+
+    The messages beside the controls travel as one dict (``errors``), drawn in the
+    browser: a list output per control costs the renderer ~100 ms per change."""
     trigger = ctx.triggered_id
     no = dash.no_update
     if trigger == "lr-slider" and lr_slider is not None:
@@ -311,19 +310,18 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
         start_x, start_y = round(point["x"], 3), round(point["y"], 3)
     if trigger == "problem":
         start_x, start_y = SURFACES[problem].start  # the new surface's own start
+    param_ids = [item["id"] for item in ctx.inputs_list[FORM_INPUTS.index(PARAM_VALUES)]]
     values = {pid["key"]: v for pid, v in zip(param_ids, param_values)}
     values.update({"run.run.lr": lr, "run.run.steps": steps, "run.run.start_x": start_x,
                    "run.run.start_y": start_y})
     choice = {"problem": problem, "optimizer": optimizer, "schedule": schedule}
     config, errors = config_from_form(choice, values, bool(warmup_on))
-    messages = [errors.get(m["key"], "") for m in msg_ids]
-    classes = ["field invalid" if errors.get(m["key"]) else "field" for m in msg_ids]
     slider = no if lr is None or lr <= 0 or trigger == "lr-slider" else max(
         LR_SLIDER[0], min(LR_SLIDER[1], math.log10(lr)))
     lr_out = lr if trigger in ("lr-slider", "problem", "optimizer") else no
     start_out = (start_x, start_y) if trigger in ("path-graph", "problem") else (no, no)
     if config is None:  # keep the last good run on the plots
-        return (no, no, no, messages, classes, lr_out, slider, *start_out, no, no, no,
+        return (no, no, no, errors, lr_out, slider, *start_out, no, no, no,
                 "Fix the highlighted field to update the plots.", no)
     runs = _views(config, pins or [])
     threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
@@ -332,7 +330,7 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     new_key = _surface_key(runs[0].run)
     figures = _figure_updates(runs, theme, bool(lr_log), full=full,
                               surface_changed=new_key != surface_key)
-    return (*figures, messages, classes, lr_out, slider, *start_out, new_key,
+    return (*figures, errors, lr_out, slider, *start_out, new_key,
             page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]),
             _legend(runs, theme))
 
@@ -376,7 +374,7 @@ def _figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: 
     path["layout"]["annotations"] = notes
     if surface_changed:
         full_path = fig.path_figure(fig.surface_trace(current.run, theme), runs, theme)
-        path["data"][0] = full_path.data[0]
+        path["data"][0] = _compact(fig.surface_trace(current.run, theme))
         path["data"][1] = full_path.data[1]
         path["layout"]["xaxis"]["range"] = full_path.layout.xaxis.range
         path["layout"]["yaxis"]["range"] = full_path.layout.yaxis.range
@@ -420,6 +418,22 @@ clientside_callback(
 clientside_callback(
     "function (theme) { return 'app theme-' + theme; }",
     Output("app-root", "className"), Input("theme", "value"))
+
+# Each control's message (and its invalid mark) from the one errors dict.
+clientside_callback(
+    """function (errors) {
+        errors = errors || {};
+        document.querySelectorAll('.field[id]').forEach(function (el) {
+            var key;
+            try { key = JSON.parse(el.id).key; } catch (e) { return; }
+            var message = errors[key] || '';
+            el.classList.toggle('invalid', !!message);
+            var slot = el.querySelector('.control-msg');
+            if (slot) { slot.textContent = message; }
+        });
+        return window.dash_clientside.no_update;
+    }""",
+    Output("errors-sync", "data"), Input("errors", "data"))
 
 # The address always holds the whole state; replace it (no flood of history entries).
 clientside_callback(

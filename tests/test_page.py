@@ -15,14 +15,15 @@ from playground import form, page
 from playground.config import from_query, validate
 
 PARAM_KEYS = [f.key for f in form.FIELDS if f.key not in page.STABLE_IDS]
-OUT = ["lr_fig", "loss_fig", "path_fig", "messages", "classes", "lr", "lr_slider",
+OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider",
        "start_x", "start_y", "surface_key", "query", "summary", "status", "legend"]
 
 
-def call(fn, trigger, **kwargs):
+def call(fn, trigger, inputs_list=None, **kwargs):
     def run():
-        context_value.set(AttributeDict(triggered_inputs=[
-            {"prop_id": f"{trigger}.value", "value": None}]))
+        context_value.set(AttributeDict(
+            triggered_inputs=[{"prop_id": f"{trigger}.value", "value": None}],
+            inputs_list=inputs_list or []))
         return fn(**kwargs)
     return copy_context().run(run)
 
@@ -35,10 +36,7 @@ def update(trigger, config=None, pins=(), surface_key="same", **controls):
                 lr=values["run.run.lr"], lr_slider=-1.0, steps=values["run.run.steps"],
                 start_x=values["run.run.start_x"], start_y=values["run.run.start_y"],
                 param_values=[values[k] for k in PARAM_KEYS], click=None, pins=list(pins),
-                theme="light", lr_log=[], threshold=1e-3,
-                param_ids=[{"type": "param", "key": k} for k in PARAM_KEYS],
-                msg_ids=[{"type": "msg", "key": f.key} for f in form.FIELDS],
-                surface_key=surface_key)
+                theme="light", lr_log=[], threshold=1e-3, surface_key=surface_key)
     overrides = {k: v for k, v in controls.items() if k in args}
     args.update(overrides)
     for key, value in controls.items():
@@ -47,7 +45,11 @@ def update(trigger, config=None, pins=(), surface_key="same", **controls):
     if surface_key == "same":
         run = playground.resolve(config or form.DEFAULT_CONFIG)
         args["surface_key"] = page._surface_key(run)
-    return dict(zip(OUT, call(page.update, trigger, **args)))
+    inputs_list = [None] * len(page.FORM_INPUTS)
+    inputs_list[page.FORM_INPUTS.index(page.PARAM_VALUES)] = [
+        {"id": {"type": "param", "key": k}, "property": "value", "value": v}
+        for k, v in zip(PARAM_KEYS, args["param_values"])]
+    return dict(zip(OUT, call(page.update, trigger, inputs_list, **args)))
 
 
 def operations(patch):
@@ -74,7 +76,7 @@ def test_a_control_change_patches_only_the_current_run():
     np.testing.assert_allclose(decode(path_ops[("data", 2)]["x"]), want["path"][:, 0],
                                rtol=1e-5, atol=1e-7)
     assert ("data", 0) not in path_ops  # the contour is not resent
-    assert out["messages"] == [""] * len(form.FIELDS)
+    assert out["errors"] == {}
     assert playground.resolve(from_query(out["query"].split("?", 1)[1])[0]) == \
         playground.resolve(config)
 
@@ -98,16 +100,14 @@ def test_a_bad_value_keeps_the_plots_and_says_what_is_allowed():
     out = update("schedule.MultiStepLR.milestones", config,
                  **{"schedule.MultiStepLR.milestones": "30, x"})
     assert out["lr_fig"] is dash.no_update and out["path_fig"] is dash.no_update
-    i = [f.key for f in form.FIELDS].index("schedule.MultiStepLR.milestones")
-    assert "integers" in out["messages"][i] and out["classes"][i] == "field invalid"
-    assert sum(bool(m) for m in out["messages"]) == 1
+    assert list(out["errors"]) == ["schedule.MultiStepLR.milestones"]
+    assert "integers" in out["errors"]["schedule.MultiStepLR.milestones"]
 
 
 @pytest.mark.parametrize("lr, message", [(None, "Required"), (-1.0, ">= 0")])
 def test_an_empty_or_negative_lr_is_marked(lr, message):
     out = update("lr", lr=lr)
-    i = [f.key for f in form.FIELDS].index("run.run.lr")
-    assert message in out["messages"][i]
+    assert message in out["errors"]["run.run.lr"]
     assert out["loss_fig"] is dash.no_update
 
 
@@ -141,14 +141,14 @@ def test_pins_are_added_removed_and_cleared():
     query = playground.page_path(form.DEFAULT_CONFIG)
     pins = []
     for _ in range(8):
-        pins = call(page.update_pins, "pin", _pin=1, _clear=None, unpins=[None] * len(pins),
+        pins = call(page.update_pins, "pin", None, _pin=1, _clear=None, unpins=[None] * len(pins),
                     pins=pins, query=query)
     assert len(pins) == page.MAX_PINS  # the oldest are dropped
     removed = copy_context().run(lambda: (context_value.set(AttributeDict(triggered_inputs=[
         {"prop_id": '{"index":0,"type":"unpin"}.n_clicks', "value": 1}])),
         page.update_pins(1, None, [1] + [None] * 5, pins, query))[1])
     assert len(removed) == page.MAX_PINS - 1
-    assert call(page.update_pins, "clear-pins", _pin=None, _clear=1, unpins=[], pins=pins,
+    assert call(page.update_pins, "clear-pins", None, _pin=None, _clear=1, unpins=[], pins=pins,
                 query=query) == []
 
 
