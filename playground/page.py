@@ -6,6 +6,7 @@ send only that (``Patch``); the contour is sent only when the surface changes.
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
 from functools import lru_cache
@@ -13,7 +14,6 @@ from urllib.parse import urlencode
 
 import dash
 import numpy as np
-from _plotly_utils.utils import to_typed_array_spec
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html
 
 from . import figures as fig
@@ -335,10 +335,21 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
             _legend(runs, theme))
 
 
+_TYPED = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4",
+          np.dtype(np.uint8): "u1", np.dtype(np.int8): "i1", np.dtype(np.int16): "i2"}
+
+
 def _compact(value):
-    """Arrays as Plotly's base64 typed arrays (a 1,000-step trace: 4 kB, not 12 kB)."""
+    """Arrays as Plotly's base64 typed arrays (a 1,000-step trace: 4 kB, not 12 kB);
+    encoded here directly, since plotly's own helper costs ~3 ms per array."""
     if isinstance(value, np.ndarray):
-        return to_typed_array_spec(value)
+        if value.dtype not in _TYPED:
+            value = value.astype(np.float32 if value.dtype.kind == "f" else np.int32)
+        spec = {"dtype": _TYPED[value.dtype],
+                "bdata": base64.b64encode(np.ascontiguousarray(value).tobytes()).decode()}
+        if value.ndim > 1:
+            spec["shape"] = ",".join(map(str, value.shape))
+        return spec
     if isinstance(value, dict):
         return {k: _compact(v) for k, v in value.items()}
     if isinstance(value, list):
