@@ -427,7 +427,10 @@ clientside_callback(
     Output("warmup-group", "hidden"), Input("warmup-on", "value"))
 
 clientside_callback(
-    "function (theme) { return 'app theme-' + theme; }",
+    """function (theme) {
+        document.body.className = 'theme-' + theme;  // for widgets drawn outside the app
+        return 'app theme-' + theme;
+    }""",
     Output("app-root", "className"), Input("theme", "value"))
 
 # Each control's message (and its invalid mark) from the one errors dict.
