@@ -210,11 +210,10 @@ def _graph(graph_id: str, figure, title: str, extra=None):
 
 # --- Runs ---------------------------------------------------------------------------------
 
-def _views(current: dict, pins: list[dict], results: list[dict] | None = None):
+def _views(current: dict, pins: list[dict]):
     """RunViews for the current run (slot 0) and the pinned ones, labelled by what differs."""
     runs = [resolve(c) for c in [current, *pins]]
-    if results is None:
-        results = [simulate(current), *_pinned_results(json.dumps(pins, sort_keys=True))]
+    results = [simulate(current), *_pinned_results(json.dumps(pins, sort_keys=True))]
     labels = fig.differs_labels(runs)
     return [fig.RunView(label=label, slot=i, run=run, result=result)
             for i, (label, run, result) in enumerate(zip(labels, runs, results))]
@@ -238,9 +237,10 @@ def _status(view) -> str:
 
 
 def _fmt(x) -> str:
+    """A table cell: figures.fmt, with a dash for nothing to show."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"
-    return f"{x:.3g}"
+    return fig.fmt(x)
 
 
 def _swatch(slot: int, theme: str):
