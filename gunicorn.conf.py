@@ -40,6 +40,15 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 
 
 def post_worker_init(worker):
+    import jax
+
+    # Workers share compiled engines through JAX's persistent cache: the first worker
+    # compiles (~5 s), the others and every restart (max_requests) load it (~1 s).
+    jax.config.update("jax_compilation_cache_dir", os.environ.get(
+        "JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                                                  "playground-jax-cache")))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
     from app import server, warm
 
     warm()
