@@ -246,7 +246,7 @@ def breakdown(playground, engine) -> None:
         run = resolve(CONFIG)
         fvec, ivec = engine.pack(run)
         steps = np.int32(run["steps"])
-        table, div = engine._run_one(fvec, ivec, steps)
+        table, final, div = engine._run_one(fvec, ivec, steps)
         parts = [
             ("resolve(config)", lambda: resolve(CONFIG)),
             ("pack(run)", lambda: engine.pack(run)),
@@ -255,7 +255,7 @@ def breakdown(playground, engine) -> None:
             ("compiled run, 1 step (fixed cost)", lambda: jax.block_until_ready(
                 engine._run_one(fvec, ivec, np.int32(1)))),
             ("device -> NumPy + result dict", lambda: engine._result(
-                np.asarray(table), div, run["steps"])),
+                np.asarray(table), np.asarray(final), div, run["steps"])),
             ("floor: jit call of a no-op", lambda: jax.block_until_ready(_noop(fvec, ivec))),
         ]
     except Exception as exc:  # noqa: BLE001 - a benchmark, not a test
