@@ -71,7 +71,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -79,13 +78,9 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import (CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, children, free_port, met,
+                    quantile)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1920,1080")
 
 USERS = 300
 SPAWN_S = 20.0
@@ -113,12 +108,6 @@ log = logging.getLogger("bench.load")
 
 # --- the server ---------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def find_gunicorn(explicit: str | None) -> str:
     """--gunicorn, else the gunicorn next to this interpreter (a venv's, then the one it
     was made from), else the first on PATH."""
@@ -145,17 +134,6 @@ def app_python(gunicorn: str) -> str:
     except OSError:
         pass
     return os.path.realpath(sys.executable)
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    try:
-        for t in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{t}/children") as f:
-                out += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    return sorted(out)
 
 
 def status_kb(pid: int, key: str) -> int | None:
@@ -562,25 +540,11 @@ def make_user(base, template: Template, rec: Recorder, schedules: list[str]):
 
 # --- statistics ------------------------------------------------------------------------------
 
-def pct(xs, q):
-    s = sorted(xs)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def summary(xs) -> str:
     if not xs:
         return "n/a"
-    return (f"n {len(xs):6d}  median {pct(xs, .5):7.1f}  p95 {pct(xs, .95):7.1f}  "
-            f"p99 {pct(xs, .99):7.1f}  max {max(xs):7.1f} ms")
-
-
-def met(ok: bool) -> str:
-    return "met" if ok else "NOT MET"
+    return (f"n {len(xs):6d}  median {quantile(xs, .5):7.1f}  p95 {quantile(xs, .95):7.1f}  "
+            f"p99 {quantile(xs, .99):7.1f}  max {max(xs):7.1f} ms")
 
 
 def other_benchmarks() -> list[str]:
@@ -860,8 +824,8 @@ def report(args, server, rec, env, runner, cpu_samples, snaps, t_start, t_end,
             cpu = (f"{srv / wall * 100:10.0f}% {me / wall * 100:5.0f}% "
                    f"{max(0.0, busy - srv - me) / wall * 100:5.0f}%")
         print(f"  {a - t_start:4.0f}-{b - t_start:4.0f} s {len(rows) / (b - a):6.1f} {errs:6d}   "
-              f"{pct(al, .5):8.1f} {pct(al, .95):6.1f} {pct(al, .99):6.1f}   "
-              f"{pct(ch, .5):12.1f} {pct(ch, .95):6.1f} {pct(ch, .99):6.1f}   {cpu}")
+              f"{quantile(al, .5):8.1f} {quantile(al, .95):6.1f} {quantile(al, .99):6.1f}   "
+              f"{quantile(ch, .5):12.1f} {quantile(ch, .95):6.1f} {quantile(ch, .99):6.1f}   {cpu}")
         k += 1
     print("  (cpu: % of one core, averaged over the window; 200% = both cores; rest = the "
           "rest of the machine)")
@@ -912,9 +876,9 @@ def report(args, server, rec, env, runner, cpu_samples, snaps, t_start, t_end,
     locust.stats.print_error_report(env.stats)
 
     print("=== Targets ===")
-    all_p95 = pct(lat(reqs), .95)
-    ch_p95 = pct(lat(reqs, CHANGE_NAMES), .95)
-    pg_p95 = pct(lat(reqs, PAGE_NAMES), .95)
+    all_p95 = quantile(lat(reqs), .95)
+    ch_p95 = quantile(lat(reqs, CHANGE_NAMES), .95)
+    pg_p95 = quantile(lat(reqs, PAGE_NAMES), .95)
     print(f"  no errors:                          {n_err:7d}       {met(n_err == 0)}")
     print(f"  p95 < {TARGET_P95_MS:.0f} ms, all requests:      {all_p95:7.1f} ms    "
           f"{met(all_p95 < TARGET_P95_MS)}")

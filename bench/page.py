@@ -35,7 +35,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,13 +44,9 @@ import time
 import urllib.error
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import (CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, children, free_port, met,
+                    quantile)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--window-size=1920,1080")
 
 TARGET_MEDIAN_MS = 70.0
 TARGET_P95_MS = 120.0
@@ -271,12 +266,6 @@ if (B.tPaint !== null) { cb(B.result()); } else { B.resolve = cb; }
 
 # --- helpers ------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """A web app in a child process on a free port; stopped (by its pid) on exit."""
 
@@ -338,14 +327,14 @@ class Server:
         and to any of its children still alive."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        children = _children(self.proc.pid)
+        workers = children(self.proc.pid)
         self.proc.send_signal(signal.SIGINT)
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
-        for pid in children:
+        for pid in workers:
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -354,17 +343,6 @@ class Server:
     def __exit__(self, *exc):
         self.stop()
         self.log.close()
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                out += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    return out
 
 
 def make_driver():
@@ -393,16 +371,6 @@ def wait_for(cond, timeout=30.0, what="the page"):
     raise TimeoutError(f"timed out waiting for {what}")
 
 
-def quantile(xs, q):
-    s = sorted(xs)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
 def stats(xs) -> dict:
     xs = [x for x in xs if x is not None]
     if not xs:
@@ -410,10 +378,6 @@ def stats(xs) -> dict:
                 "max": float("nan")}
     return {"n": len(xs), "median": statistics.median(xs), "p95": quantile(xs, 0.95),
             "min": min(xs), "max": max(xs)}
-
-
-def met(ok: bool) -> str:
-    return "met" if ok else "NOT MET"
 
 
 class Network:
