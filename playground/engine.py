@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .config import MAX_STEPS, WARMUP, resolve
+from .config import MAX_STEPS, SECTIONS, WARMUP, resolve
 from .optimizers import OPTIMIZERS, init_state
 from .params import INT32_MAX, Entry, RunContext
 from .schedules import SCHEDULES, PlateauState, linear_lr, plateau_init, reduce_lr_on_plateau
@@ -51,11 +51,13 @@ class _Slot:
     size: int
 
 
+_REGISTRIES = {**SECTIONS, "warmup": {"warmup": WARMUP}}
+"""Every entry whose parameters the packed vectors hold, by config section."""
+
+
 def _build_layout():
     slots, nf, ni = [], 0, 0
-    sections = [("problem", SURFACES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
-                ("warmup", {"warmup": WARMUP})]
-    for section, registry in sections:
+    for section, registry in _REGISTRIES.items():
         for entry in registry.values():
             for p in entry.params:
                 size = {"float_pair": 2, "int_list": p.max_len}.get(p.kind, 1)
@@ -75,8 +77,8 @@ def _build_layout():
 
 
 _SLOTS, _NF, _NI = _build_layout()
-_INDEX = {"problem": list(SURFACES), "optimizer": list(OPTIMIZERS),
-          "schedule": list(SCHEDULES)}
+_INDEX = {section: list(registry) for section, registry in SECTIONS.items()}
+"""The entries' order: a run's choice of each is its index here (for lax.switch)."""
 
 
 def _float_dtype():
@@ -97,8 +99,6 @@ def _encode(slot: _Slot, value, entry: Entry | None):
     return [value]
 
 
-_REGISTRIES = {"problem": SURFACES, "optimizer": OPTIMIZERS, "schedule": SCHEDULES,
-               "warmup": {"warmup": WARMUP}}
 _ENTRY_SLOTS: dict = {}
 for _s in _SLOTS:
     _ENTRY_SLOTS.setdefault((_s.section, _s.entry), []).append(_s)

@@ -125,11 +125,8 @@ def config_from_form(choice: dict, values: dict, warmup_on: bool) -> tuple[dict 
         value = _parse(field, raw)
         p = field.param
         if value is None:
-            if field.param.name in ("start_x", "start_y"):
-                continue  # empty start: the surface's own
-            derived = not isinstance(p.default, (int, float, str, list, bool)) or p.nullable
-            if derived:
-                continue  # empty: the default that follows the run (e.g. T_max = steps)
+            if p.follows_run:
+                continue  # empty: a default that follows the run (T_max, the start ...)
             errors[field.key] = f"Required: {p.allowed()}."
             continue
         try:
@@ -181,7 +178,7 @@ def form_from_config(config: dict) -> tuple[dict, dict, bool]:
             c[field.section] if c[field.section]["name"] == field.entry else {})
         if p.name in given:
             values[field.key] = text_of(p, given[p.name])
-        elif isinstance(p.default, (int, float, str, list, bool)) and not p.nullable:
+        elif not p.follows_run:
             values[field.key] = text_of(p, p.default)
         else:
             values[field.key] = None  # derived: empty shows "auto"
@@ -195,7 +192,7 @@ def placeholder(field: Field, config: dict | None) -> str:
         return "surface default"
     if p.nullable:
         return p.null_means
-    if config is not None and not isinstance(p.default, (int, float, str, list, bool)):
+    if config is not None and p.follows_run:
         try:
             run = resolve(config)
         except ConfigError:

@@ -71,6 +71,12 @@ class Param:
     max_len: int = 64
     ui_high: float | None = None  # a sensible slider end where the domain is open
 
+    @property
+    def follows_run(self) -> bool:
+        """Whether leaving the field empty means something: a default that follows the run
+        (``Derived``, e.g. T_max = the steps), the surface's own start, or null."""
+        return self.default is None or isinstance(self.default, Derived) or self.nullable
+
     def default_for(self, ctx: RunContext) -> Any:
         return self.default.compute(ctx) if isinstance(self.default, Derived) else self.default
 
