@@ -1,4 +1,5 @@
-"""Command line: ``python -m playground simulate CONFIG|-`` and ``... url CONFIG|-``."""
+"""Command line: ``python -m playground simulate CONFIG|-``, ``... url CONFIG|-`` and
+``... lessons [--json]``."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,7 @@ import sys
 
 import numpy as np
 
-from . import ConfigError, page_path, simulate
+from . import ConfigError, lessons, page_path, simulate
 
 
 def _load(source: str) -> dict:
@@ -31,6 +32,17 @@ def _plain(value):
     return value
 
 
+def _print_lessons(as_json: bool) -> None:
+    entries = lessons.catalogue()
+    if as_json:
+        json.dump(entries, sys.stdout, indent=2)
+        print()
+        return
+    width = max(len(e["name"]) for e in entries)
+    for e in entries:
+        print(f"{e['name']:<{width}}  {e['summary']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m playground",
                                      description="Run learning-rate schedule experiments.")
@@ -39,7 +51,14 @@ def main(argv: list[str] | None = None) -> int:
                             ("url", "print the page path that opens CONFIG")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("config", help="a JSON config file, or - for standard input")
+    listing = sub.add_parser("lessons", help="list the lessons: name and one-line summary")
+    listing.add_argument("--json", action="store_true",
+                         help="print them as a JSON list (name, title, summary, explanation, "
+                              "reference, url)")
     args = parser.parse_args(argv)
+    if args.command == "lessons":
+        _print_lessons(args.json)
+        return 0
     try:
         config = _load(args.config)
         if args.command == "url":
