@@ -19,9 +19,10 @@ import csv
 import io
 import json
 import math
+import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from string import Template
-from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -46,6 +47,12 @@ class Formula:
     latex: str
     when: str
     extra: Callable[[dict], dict] = field(default=lambda p: {})
+
+
+def _annealed_extra(p: dict) -> dict:
+    """The cosine's span: "lr" when eta_min is 0, else "eta_min + (lr - eta_min)"."""
+    lr, low = _tex(p["lr"]), _tex(p["eta_min"])
+    return {"span": lr if p["eta_min"] == 0 else f"{low} + ({lr} - {low})"}
 
 
 def _cyclic_extra(p: dict) -> dict:
@@ -99,12 +106,14 @@ FORMULAS: dict[str, Formula] = {
         r"${lr} \cdot ${gamma}^{${t}}",
         "Short runs or a gentle gamma (0.99+); a small gamma kills the lr long before the end."),
     "CosineAnnealingLR": Formula(
-        r"${eta_min} + (${lr} - ${eta_min})\,\frac{1 + \cos(\pi\,${t} / ${T_max})}{2}",
-        "The default for a fixed budget: smooth, no milestones to tune, ends at eta_min."),
+        r"${span}\,\frac{1 + \cos(\pi\,${t} / ${T_max})}{2}",
+        "The default for a fixed budget: smooth, no milestones to tune, ends at eta_min.",
+        _annealed_extra),
     "CosineAnnealingWarmRestarts": Formula(
-        r"${eta_min} + (${lr} - ${eta_min})\,\frac{1 + \cos(\pi\,T_{cur} / T_i)}{2},"
+        r"${span}\,\frac{1 + \cos(\pi\,T_{cur} / T_i)}{2},"
         r"\quad T_i = ${T_0} \cdot ${T_mult}^{i},\ T_{cur} = \text{steps since restart } i",
-        "Snapshot ensembles and anytime training: every cycle end is a usable model."),
+        "Snapshot ensembles and anytime training: every cycle end is a usable model.",
+        _annealed_extra),
     "PolynomialLR": Formula(
         r"${lr} \left(1 - \frac{\min(${t},\ ${total_iters})}{${total_iters}}\right)^{${power}}",
         "A decay to exactly zero with a tunable shape (BERT-style linear decay is power 1)."),
@@ -606,13 +615,44 @@ def _kwargs(fields: dict) -> str:
     return ", ".join(f"{k}={tuple(v) if k == 'betas' else v!r}" for k, v in fields.items())
 
 
+def _comment(text: str) -> str:
+    return textwrap.fill(text, 88, initial_indent="# ", subsequent_indent="# ",
+                         break_on_hyphens=False, break_long_words=False) + "\n"
+
+
 def _header(run: dict, library: str) -> str:
     surface = SURFACES[run["problem"]["name"]]
-    lines = [f"# This Optimization Playground run, with {library}: {run['steps']} steps of "
-             f"{run['optimizer']['name']} on {surface.label.lower()}.",
-             "# Loop as in the playground: lr_t, then the loss and gradient at p_t, the "
-             "optimizer step, the scheduler step."]
-    return "\n".join(lines) + "\n"
+    return _comment(f"This Optimization Playground run, with {library}: {run['steps']} steps "
+                    f"of {run['optimizer']['name']} on {surface.label.lower()}. Each step as "
+                    "in the playground: the lr, the loss and gradient at p_t, the optimizer "
+                    "step, the scheduler step.")
+
+
+def _torch_scheduling(run: dict, base: dict) -> tuple[list[str], list[str]]:
+    """The lines that build the scheduler (warmup included, as CONTRACT.md says) and the
+    loop's lines that step it."""
+    sched, w = run["schedule"], run["warmup"]
+    plateau = sched["name"] == "ReduceLROnPlateau"
+    args = ", ".join(filter(None, ["optimizer", 'mode="min"' if plateau else "",
+                                   _kwargs(_explicit("schedule", run, base))]))
+    make = None if sched["name"] == "constant" else f"lr_scheduler.{sched['name']}({args})"
+    build = [] if not w else [
+        f"warmup = lr_scheduler.LinearLR(optimizer, start_factor={w['start_factor']!r}, "
+        f"end_factor=1.0, total_iters={w['steps']})"]
+    if w and plateau:
+        return build + [f"scheduler = {make}  # stepped once the warmup is over"], [
+            f"    if t < {w['steps']}:", "        warmup.step()", "    else:",
+            "        scheduler.step(loss.item())"]
+    if plateau:
+        return [f"scheduler = {make}"], ["    scheduler.step(loss.item())"]
+    if w and make:
+        build += [f"schedule = {make}", "scheduler = lr_scheduler.SequentialLR(optimizer, "
+                                        f"[warmup, schedule], milestones=[{w['steps']}])"]
+    elif w:
+        build.append("scheduler = warmup")
+    elif make:
+        build.append(f"scheduler = {make}")
+    return build, ["    scheduler.step()"] if build else []
 
 
 def pytorch_code(config: dict) -> str:
@@ -624,7 +664,7 @@ def pytorch_code(config: dict) -> str:
     ReduceLROnPlateau). On the noisy quadratic the minibatch shifts come from torch's
     generator, so the path matches the playground's only in distribution."""
     base, run = validate(config), resolve(config)
-    opt, sched, w = run["optimizer"], run["schedule"], run["warmup"]
+    opt = run["optimizer"]
     noisy = SURFACES[run["problem"]["name"]].noisy
     cls = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop"}[opt["name"]]
     opt_args = _kwargs({"lr": opt["lr"], **_explicit("optimizer", run, base)})
@@ -645,25 +685,8 @@ def pytorch_code(config: dict) -> str:
               f"p = torch.nn.Parameter(torch.tensor({list(run['start'])!r}, "
               "dtype=torch.float64))",
               f"optimizer = torch.optim.{cls}([p], {opt_args})"]
-    plateau = sched["name"] == "ReduceLROnPlateau"
-    sched_args = _kwargs(_explicit("schedule", run, base))
-    sched_line = (None if sched["name"] == "constant" else
-                  f"lr_scheduler.{sched['name']}(optimizer"
-                  + (', mode="min"' if plateau else "") + (f", {sched_args}" if sched_args
-                                                           else "") + ")")
-    if w:
-        lines.append(f"warmup = lr_scheduler.LinearLR(optimizer, start_factor="
-                     f"{w['start_factor']!r}, end_factor=1.0, total_iters={w['steps']})")
-    if w and plateau:
-        lines.append(f"scheduler = {sched_line}  # stepped once the warmup is over")
-    elif w and sched_line:
-        lines += [f"schedule = {sched_line}",
-                  "scheduler = lr_scheduler.SequentialLR(optimizer, [warmup, schedule], "
-                  f"milestones=[{w['steps']}])"]
-    elif w:
-        lines.append("scheduler = warmup")
-    elif sched_line:
-        lines.append(f"scheduler = {sched_line}")
+    build, step = _torch_scheduling(run, base)
+    lines += build
     lines += ["", "lrs, losses, path = [], [], [p.tolist()]", "for t in range(STEPS):",
               "    optimizer.zero_grad()"]
     if noisy:
@@ -676,14 +699,7 @@ def pytorch_code(config: dict) -> str:
               '        print(f"diverged at step {t}")', "        break",
               '    lrs.append(optimizer.param_groups[0]["lr"])',
               "    losses.append(loss.item())", "    loss.backward()", "    optimizer.step()"]
-    if w and plateau:
-        lines += [f"    if t < {w['steps']}:", "        warmup.step()", "    else:",
-                  "        scheduler.step(loss.item())"]
-    elif plateau:
-        lines.append("    scheduler.step(loss.item())")
-    elif w or sched_line:
-        lines.append("    scheduler.step()")
-    lines += ["    path.append(p.tolist())", "",
+    lines += step + ["    path.append(p.tolist())", "",
               'print(f"final loss {loss_fn(p).item():.6g} at {p.tolist()}")']
     return "\n".join(lines) + "\n"
 
@@ -782,7 +798,9 @@ def _optax_optimizer(opt: dict) -> str:
         core = "optax.chain(" + ", ".join(parts) + ")"
     if not wd:
         return core
-    return f"optax.chain(optax.add_decayed_weights({wd!r}), {core})"
+    inner = core.removeprefix("optax.chain(").removesuffix(")") if core.startswith(
+        "optax.chain(") else core
+    return f"optax.chain(optax.add_decayed_weights({wd!r}), {inner})"
 
 
 def optax_code(config: dict) -> str:
@@ -794,8 +812,9 @@ def optax_code(config: dict) -> str:
     run = resolve(config)
     gap = optax_gap(config)
     if gap:
-        return (_header(run, "Optax") + "#\n# No exact Optax equivalent: "
-                + gap + "\n# Use the PyTorch script for this run.\n")
+        return (_header(run, "Optax") + "#\n"
+                + _comment(f"No exact Optax equivalent: {gap} Use the PyTorch script for "
+                           "this run."))
     noisy = SURFACES[run["problem"]["name"]].noisy
     lines = [_header(run, "Optax"), "import jax", "import jax.numpy as jnp", "import optax",
              "", f"STEPS = {run['steps']}",
