@@ -2,9 +2,10 @@
 
 A :class:`Lesson` carries its runs as ordinary configs (so the page, the URL and the
 command line treat them like any other run), a one-line summary, a two-sentence
-explanation for beside the plots, a reference to read next, a label per run and the
-:class:`Mark` s the plots should draw. :func:`marks` turns those into plain data from the
-runs' results; :func:`lesson_path` is the page path that opens a lesson.
+explanation for beside the plots, a reference to read next, a label per run and what the
+plots should draw (:class:`Mark`). :func:`marks` turns those into plain data from the runs'
+results; :func:`lesson_path` is the page path that opens a lesson, :func:`catalogue` the
+menu's entries.
 
 Every lesson's claim is checked against the engine's own numbers in tests/test_lessons.py.
 """
@@ -209,9 +210,9 @@ _LESSONS = [
                 "gets both.",
         explanation="A constant lr has to choose: 1.5 rushes to the bottom of the noisy bowl "
                     "and then bounces around it with every minibatch (above 2 it diverges), "
-                    "while 0.003 is calm but still far from it after 300 steps. A decaying schedule "
-                    "starts at the high lr and lowers it on the way, so it gets the fast start "
-                    "and the quiet finish.",
+                    "while 0.003 is calm but still far from it after 300 steps. A decaying "
+                    "schedule starts at the high lr and lowers it on the way, so it gets the "
+                    "fast start and the quiet finish.",
         reference=Reference("Bottou, Curtis & Nocedal (2018), Optimization Methods for "
                             "Large-Scale Machine Learning, section 4",
                             "https://arxiv.org/abs/1606.04838"),
@@ -242,7 +243,7 @@ _LESSONS = [
                 "stalls.",
         explanation="With gamma 0.95 the lr after t steps is 0.95^t of the start, so all "
                     "steps together add up to only 20 times the first one: the path stops "
-                    "halfway along the valley and the last 100 steps change almost nothing. "
+                    "short along the valley and the last 100 steps change almost nothing. "
                     "A gentler gamma (0.99) or a cosine over the same 200 steps keeps the lr "
                     "alive long enough to arrive.",
         reference=Reference("Robbins & Monro (1951), A Stochastic Approximation Method "
