@@ -2,16 +2,18 @@
 
 Arrays and configs in, Plotly figures or trace dicts out; no Dash here. Every figure has a
 FIXED trace layout, so a callback can replace one run's traces with a Dash ``Patch``
-without resending the rest (in particular never the contour):
+without resending the rest (in particular never the contour map). A figure drawn for
+``k`` runs (slots 0..k-1) holds:
 
 =========  ==========================================================  ==============
 figure     data                                                        cursor (last)
 =========  ==========================================================  ==============
-lr         slot s at 3s, 3s+1, 3s+2: lr line, momentum/beta1 (y2),     3 * MAX_RUNS
+lr         slot s at 3s, 3s+1, 3s+2: lr line, momentum/beta1 (y2),     3k
            event markers
-loss       slot s at 2s, 2s+1: true loss, observed (noisy) loss        2 * MAX_RUNS
-path       0: contour, 1: minimum; slot s at 2+2s, 2+2s+1: path,       2 + 2 * MAX_RUNS
-           start/end markers
+loss       slot s at 2s, 2s+1: true loss, observed (noisy) loss        2k
+path       0: hover/click grid, 1: minimum; slot s at 2+2s, 2+2s+1:    2 + 2k
+           path, start/end markers. The contour map is an image,
+           ``layout.images[0]``
 =========  ==========================================================  ==============
 
 ``slot_indices(kind, s)`` gives those indices; ``lr_slot``/``loss_slot``/``path_slot``
@@ -22,16 +24,20 @@ loss plots, ``customdata`` is the step on the path plot.
 Layout pieces a callback may have to patch after replacing a slot: ``annotations(runs)``
 (``layout.annotations``, all three figures), ``loss_range(runs)`` (``layout.yaxis.range``
 of the loss plot) and ``shows_momentum(runs)`` (``layout.yaxis2.visible`` of the lr plot).
-A new surface means a new path figure (the contour changes anyway).
+A new surface means a new path figure (the map changes anyway).
 
 Runs are drawn up to their divergence: the traces hold the finite prefix of the arrays
 (``diverged_at`` points), never NaN.
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
+import struct
+import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -87,9 +93,13 @@ EVENT_SYMBOLS = {"milestone": "triangle-down", "restart": "triangle-up",
 
 _PER_SLOT = {"lr": (0, 3), "loss": (0, 2), "path": (2, 2)}
 """kind -> (index of slot 0's first trace, traces per slot)."""
-LR_CURSOR = 3 * MAX_RUNS
-LOSS_CURSOR = 2 * MAX_RUNS
-PATH_CURSOR = 2 + 2 * MAX_RUNS
+
+
+def cursor_index(kind: str, runs: int) -> int:
+    """Index of the cursor trace (the last one) in a ``kind`` figure drawn with slots
+    ``0..runs-1``."""
+    first, per = _PER_SLOT[kind]
+    return first + per * runs
 
 LOSS_DECADES = 12
 """The loss plot shows at most this many decades below the largest finite loss."""
@@ -395,6 +405,13 @@ def _z(slot: int) -> int:
     return 3 if slot == 0 else 2
 
 
+def _slot_range(slots: dict[int, RunView]) -> range:
+    """The slots a figure holds traces for: 0 up to the highest one used. Unused slots
+    above it get no traces at all (each empty trace costs Plotly ~1 ms per redraw); a
+    new set of pinned runs means a new figure anyway."""
+    return range(max(slots, default=0) + 1)
+
+
 def _by_slot(runs: list[RunView]) -> dict[int, RunView]:
     out = {}
     for r in runs:
@@ -464,7 +481,7 @@ def lr_figure(runs: list[RunView], log_y: bool = False, theme: str = "light") ->
     """The learning rate (and momentum/beta1 on the right axis) at each step, with the
     schedule's events marked; 3 traces per slot then the cursor (see module doc)."""
     slots = _by_slot(runs)
-    data = [tr for s in range(MAX_RUNS) for tr in lr_slot(slots.get(s), theme, slot=s)]
+    data = [tr for s in _slot_range(slots) for tr in lr_slot(slots.get(s), theme, slot=s)]
     data.append(cursor_trace(theme))
     layout = _layout(theme, "Learning rate", "lr", runs, "x unified")
     layout["xaxis"] = _axis(theme, "step", rangemode="tozero",
@@ -556,7 +573,7 @@ def loss_figure(runs: list[RunView], theme: str = "light") -> go.Figure:
     """The true loss at each step on a log axis (observed loss faintly on noisy surfaces);
     2 traces per slot then the cursor (see module doc)."""
     slots = _by_slot(runs)
-    data = [tr for s in range(MAX_RUNS) for tr in loss_slot(slots.get(s), theme, slot=s)]
+    data = [tr for s in _slot_range(slots) for tr in loss_slot(slots.get(s), theme, slot=s)]
     data.append(cursor_trace(theme))
     layout = _layout(theme, "Loss", "loss", runs, "x unified")
     layout["xaxis"] = _axis(theme, "step", rangemode="tozero",
@@ -575,32 +592,109 @@ def _surface(run: dict):
     return surf, {k: v for k, v in prob.items() if k != "name"}
 
 
-def surface_trace(run: dict, theme: str = "light", n: int = 90) -> dict:
-    """A filled contour of the surface's true loss over its window, on log-spaced levels:
-    z = log10(f - f_min + eps), eps a small fraction of the loss's range in the window.
-    ``customdata`` holds f itself for the hover (both float32: half the bytes, and the
-    eye cannot tell); ``meta.problem`` the surface it shows."""
+CONTOUR_LEVELS = 18
+"""Filled bands of the contour map (log-spaced in the loss)."""
+RASTER_PX = 640
+"""Pixels per side of the contour map's image (about twice its size on a 1080p screen, so
+the browser only ever scales it down)."""
+
+
+def _surface_grid(run: dict, nx: int, ny: int, centres: bool = False):
+    """The true loss f on an nx-by-ny grid over the surface's window (rows are y, ascending)
+    and z = log10(f - f_min + eps), eps a small fraction of the loss's range in the window.
+    ``centres``: pixel centres (for the image) instead of a grid spanning the window."""
     surf, prm = _surface(run)
     (x0, x1), (y0, y1) = surf.window(prm)
-    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
-    grid = np.stack(np.meshgrid(xs, ys))  # (2, n, n): [x, y] at row j (y), column i (x)
+    if centres:
+        xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
+        ys = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
+    else:
+        xs, ys = np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+    grid = np.stack(np.meshgrid(xs, ys))  # (2, ny, nx): [x, y] at row j (y), column i (x)
     f = np.asarray(surf.loss(grid, prm), dtype=np.float64)
     f_min = min(float(f.min()), float(surf.loss(np.asarray(surf.minimum(prm)), prm)))
     eps = max(1e-3 * (float(f.max()) - f_min), 1e-12)
-    z = np.log10(f - f_min + eps)
-    lo, hi = float(z.min()), float(z.max())
-    t = THEMES[theme]
+    return xs, ys, f, np.log10(f - f_min + eps)
+
+
+def surface_trace(run: dict, theme: str = "light", n: int = 90) -> dict:
+    """The contour map's hover and click target: an invisible heatmap of the true loss on
+    an n-by-n grid over the surface's window (the map itself is ``surface_image``, which
+    Plotly never redraws). z = log10(f - f_min + eps) as in the image; ``customdata``
+    holds f for the hover (both float32: half the bytes, and the eye cannot tell);
+    ``meta.problem`` the surface it shows."""
+    xs, ys, f, z = _surface_grid(run, n, n)
     return {
-        "type": "contour", "x": xs, "y": ys, "z": z.astype(np.float32),
-        "customdata": f.astype(np.float32),
-        "name": surf.label, "meta": {"problem": dict(run["problem"])},
-        "showlegend": False, "showscale": False,
-        "colorscale": t["contour"], "zmin": lo, "zmax": hi,
-        "contours": {"coloring": "fill", "start": lo, "end": hi,
-                     "size": (hi - lo) / 18 if hi > lo else 1.0, "showlines": True},
-        "line": {"color": t["contour_line"], "width": 1},
+        "type": "heatmap", "x": xs, "y": ys, "z": z.astype(np.float32),
+        "customdata": f.astype(np.float32), "opacity": 0, "showscale": False,
+        "name": SURFACES[run["problem"]["name"]].label,
+        "meta": {"problem": dict(run["problem"])}, "showlegend": False,
         "hovertemplate": "(%{x:.3~g}, %{y:.3~g})<br>loss %{customdata:.4~g}<extra></extra>",
     }
+
+
+def _rgb(colour: str) -> np.ndarray:
+    """'#RRGGBB' or 'rgba(r, g, b, a)' -> (r, g, b, a) floats, a in 0..1."""
+    if colour.startswith("#"):
+        return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)] + [1.0], dtype=float)
+    parts = [float(v) for v in colour[colour.index("(") + 1:-1].split(",")]
+    return np.array(parts + [1.0] * (4 - len(parts)), dtype=float)
+
+
+def _colorscale_at(scale, u: np.ndarray) -> np.ndarray:
+    """RGB (0..255) of a Plotly colorscale [[pos, colour], ...] at positions u in [0, 1]."""
+    pos = np.array([p for p, _ in scale])
+    cols = np.array([_rgb(c)[:3] for _, c in scale])
+    return np.stack([np.interp(u, pos, cols[:, k]) for k in range(3)], axis=-1)
+
+
+def _png(indices: np.ndarray, palette: np.ndarray) -> bytes:
+    """A palette PNG (colour type 3) of an (h, w) array of palette indices."""
+    h, w = indices.shape
+    raw = np.hstack([np.zeros((h, 1), np.uint8), indices.astype(np.uint8)]).tobytes()
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data)))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0))
+            + chunk(b"PLTE", palette.astype(np.uint8).tobytes())
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
+@lru_cache(maxsize=32)
+def _surface_png(problem_json: str, theme: str, px: int) -> str:
+    problem = json.loads(problem_json)
+    _, _, _, z = _surface_grid({"problem": problem}, px, px, centres=True)
+    lo, hi = float(z.min()), float(z.max())
+    levels = CONTOUR_LEVELS
+    band = np.clip(((z - lo) / (hi - lo) * levels).astype(int) if hi > lo
+                   else np.zeros(z.shape, int), 0, levels - 1)
+    t = THEMES[theme]
+    fill = _colorscale_at(t["contour"], (np.arange(levels) + 0.5) / levels)
+    line = _rgb(t["contour_line"])
+    edged = fill * (1 - line[3]) + line[:3] * line[3]  # each band with its line drawn over
+    # a level line runs where the band changes to the right or downwards
+    edge = np.zeros(band.shape, bool)
+    edge[:, :-1] |= band[:, 1:] != band[:, :-1]
+    edge[:-1, :] |= band[1:, :] != band[:-1, :]
+    index = band + levels * edge
+    png = _png(index[::-1], np.round(np.concatenate([fill, edged])))  # image rows: top down
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def surface_image(run: dict, theme: str = "light", px: int = RASTER_PX) -> dict:
+    """The contour map as a ``layout.images`` entry: the true loss's log-spaced filled
+    levels (``CONTOUR_LEVELS`` bands of z = log10(f - f_min + eps)) with their level lines,
+    drawn once as a PNG stretched over the surface's window under the data. An image, not
+    a Plotly contour trace: Plotly recomputes and redraws a contour on every update (~35 ms
+    per change here), an image it leaves alone."""
+    surf, prm = _surface(run)
+    (x0, x1), (y0, y1) = surf.window(prm)
+    return {"source": _surface_png(json.dumps(dict(run["problem"]), sort_keys=True), theme, px),
+            "xref": "x", "yref": "y", "x": x0, "y": y1, "sizex": x1 - x0, "sizey": y1 - y0,
+            "xanchor": "left", "yanchor": "top", "sizing": "stretch", "layer": "below",
+            "name": "contour map"}
 
 
 def minimum_trace(run: dict, theme: str = "light") -> dict:
@@ -610,7 +704,7 @@ def minimum_trace(run: dict, theme: str = "light") -> dict:
     t = THEMES[theme]
     return {"type": "scatter", "x": [x], "y": [y], "mode": "markers+text", "name": "minimum",
             "showlegend": False, "text": ["minimum"], "textposition": "bottom center",
-            "textfont": {"size": FONT_SIZE - 2, "color": t["font"]}, "zorder": 4,
+            "textfont": {"size": FONT_SIZE - 2, "color": t["font"]},
             "marker": {"symbol": "star", "size": 22, "color": t["minimum"],
                        "line": {"color": t["minimum_line"], "width": 1.5}},
             "hovertemplate": "minimum (%{x:.3~g}, %{y:.3~g})<extra></extra>"}
@@ -638,7 +732,7 @@ def path_slot(run: RunView | None, theme: str = "light",
     group = f"slot{s}"
     line = {"type": "scatter", "mode": "lines+markers", "x": path[:, 0], "y": path[:, 1],
             "customdata": steps, "name": label, "legendgroup": group, "showlegend": True,
-            "zorder": _z(s), "line": {"color": col, "width": THIN_LINE_WIDTH},
+            "line": {"color": col, "width": THIN_LINE_WIDTH},
             "marker": {"color": col, "size": np.round(size, 1).astype(np.float32),
                        "maxdisplayed": MAX_MARKERS,
                        "opacity": 0.8, "line": {"width": 0}},
@@ -647,7 +741,7 @@ def path_slot(run: RunView | None, theme: str = "light",
     ends = [0, pts - 1] if pts > 1 else list(range(pts))
     marks = {"type": "scatter", "mode": "markers", "x": path[ends, 0], "y": path[ends, 1],
              "customdata": np.array(ends, dtype=np.int32), "name": f"{label} start/end",
-             "legendgroup": group, "showlegend": False, "zorder": 5,
+             "legendgroup": group, "showlegend": False,
              "text": ["start", "end"][:len(ends)],
              "marker": {"symbol": ["circle", "x"][:len(ends)], "size": 17, "color": col,
                         "line": {"color": t["paper"], "width": 2}},
@@ -665,12 +759,17 @@ def path_figure(surface: dict, runs: list[RunView], theme: str = "light") -> go.
     x0, x1 = (float(surface["x"][0]), float(surface["x"][-1]))
     y0, y1 = (float(surface["y"][0]), float(surface["y"][-1]))
     data = [surface, minimum_trace({"problem": problem}, theme)]
-    data += [tr for s in range(MAX_RUNS) for tr in path_slot(slots.get(s), theme, slot=s)]
-    data.append(cursor_trace(theme))
+    data += [tr for s in _slot_range(slots) for tr in path_slot(slots.get(s), theme, slot=s)]
+    # no zorder on this plot: Plotly (4.1) then skips layout images drawn below the data,
+    # so the traces' order is their drawing order (the cursor last, on top)
+    cursor = cursor_trace(theme)
+    del cursor["zorder"]
+    data.append(cursor)
     title = f"Path: {SURFACES[problem['name']].label}"
     layout = _layout(theme, title, "path:" + json.dumps(problem, sort_keys=True), runs,
                      "closest")
     layout["xaxis"] = _axis(theme, "x", range=[x0, x1], autorange=False, showgrid=False,
                             constrain="domain")
     layout["yaxis"] = _axis(theme, "y", range=[y0, y1], autorange=False, showgrid=False)
+    layout["images"] = [surface_image({"problem": problem}, theme)]
     return go.Figure(data=data, layout=layout)

@@ -4,10 +4,12 @@ simulated numbers, with the schedule's events, divergence and the surface drawn 
 Expected steps and labels are worked out here from the definitions (CONTRACT.md and the
 PyTorch schedulers), not read back from the code under test.
 """
+import base64
 import json
 import math
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -66,25 +68,26 @@ def arr(values):
 
 @pytest.mark.parametrize("which", [[], ["step"], ["step", "plateau", "diverging"],
                                    list(CONFIGS)])
-def test_trace_counts_and_slots_do_not_depend_on_how_many_runs(sims, which):
+def test_slots_sit_at_fixed_indices_up_to_the_highest_one_used(sims, which):
     runs = [view(sims, k, slot) for slot, k in zip([0, 3, 6, 1, 2], which)]
     lr, loss = F.lr_figure(runs), F.loss_figure(runs)
     path = F.path_figure(F.surface_trace(sims["step"][0]), runs)
-    assert len(lr.data) == 3 * F.MAX_RUNS + 1 == F.LR_CURSOR + 1
-    assert len(loss.data) == 2 * F.MAX_RUNS + 1 == F.LOSS_CURSOR + 1
-    assert len(path.data) == 2 + 2 * F.MAX_RUNS + 1 == F.PATH_CURSOR + 1
-    assert path.data[0].type == "contour" and path.data[1].name == "minimum"
-    for fig, cursor in ((lr, F.LR_CURSOR), (loss, F.LOSS_CURSOR), (path, F.PATH_CURSOR)):
-        assert fig.data[cursor].name == "cursor" and len(fig.data[cursor].x) == 0
+    k = max((r.slot for r in runs), default=0) + 1  # slots 0..k-1 have traces
+    assert len(lr.data) == 3 * k + 1 == F.cursor_index("lr", k) + 1
+    assert len(loss.data) == 2 * k + 1 == F.cursor_index("loss", k) + 1
+    assert len(path.data) == 2 + 2 * k + 1 == F.cursor_index("path", k) + 1
+    assert path.data[0].type == "heatmap" and path.data[1].name == "minimum"
+    for fig in (lr, loss, path):
+        assert fig.data[-1].name == "cursor" and len(fig.data[-1].x) == 0
     used = {r.slot: r for r in runs}
-    for s in range(F.MAX_RUNS):
+    for s in range(k):
         for kind, fig in (("lr", lr), ("loss", loss), ("path", path)):
             main = fig.data[F.slot_indices(kind, s)[0]]
             if s in used:
                 assert main.name == used[s].label and len(main.x) > 0
             else:
                 assert all(len(fig.data[i].x) == 0 for i in F.slot_indices(kind, s))
-    # no slot ever touches the contour or the minimum: a Patch never resends them
+    # no slot ever touches the hover grid or the minimum: a Patch never resends them
     assert all(i >= 2 for s in range(F.MAX_RUNS) for i in F.slot_indices("path", s))
 
 
@@ -104,7 +107,7 @@ def test_slot_functions_give_the_figures_traces_so_a_patch_matches_a_rebuild(vie
     for kind, fig, slot_fn in (("lr", F.lr_figure(runs), F.lr_slot),
                                ("loss", F.loss_figure(runs), F.loss_slot),
                                ("path", F.path_figure(surface, runs), F.path_slot)):
-        for s in range(F.MAX_RUNS):
+        for s in range(max(r.slot for r in runs) + 1):
             run = next((r for r in runs if r.slot == s), None)
             traces = slot_fn(run, "light", slot=s)
             idx = F.slot_indices(kind, s)
@@ -334,7 +337,53 @@ def test_contour_shows_the_true_loss_with_its_minimum_in_place(sims, key):
     # log-spaced levels: the lower half of the levels covers far less than half the loss
     mid = (z.min() + z.max()) / 2
     assert f[z <= mid].max() < 0.1 * f.max()
-    assert tr["type"] == "contour" and tr["contours"]["coloring"] == "fill"
+    assert tr["type"] == "heatmap" and tr["opacity"] == 0  # hover and clicks only
+
+
+def _decode_png(uri: str) -> np.ndarray:
+    """An (h, w, 3) RGB array from a palette PNG data URI (as surface_image makes)."""
+    data = base64.b64decode(uri.split(",", 1)[1])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, i = {}, 8
+    while i < len(data):
+        n = int.from_bytes(data[i:i + 4], "big")
+        chunks[data[i + 4:i + 8]] = chunks.get(data[i + 4:i + 8], b"") + data[i + 8:i + 8 + n]
+        i += 12 + n
+    w, h = int.from_bytes(chunks[b"IHDR"][:4], "big"), int.from_bytes(chunks[b"IHDR"][4:8], "big")
+    rows = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(h, w + 1)
+    assert not rows[:, 0].any()  # filter type 0 on every row
+    palette = np.frombuffer(chunks[b"PLTE"], np.uint8).reshape(-1, 3)
+    return palette[rows[:, 1:]]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("key", ["restarts", "step"])
+def test_the_contour_map_image_covers_the_window_darkening_away_from_the_minimum(
+        sims, key, theme):
+    run = sims[key][0]
+    surf = SURFACES[run["problem"]["name"]]
+    prm = {k: v for k, v in run["problem"].items() if k != "name"}
+    (x0, x1), (y0, y1) = surf.window(prm)
+    im = F.surface_image(run, theme, px=200)
+    assert (im["x"], im["y"], im["sizex"], im["sizey"]) == (x0, y1, x1 - x0, y1 - y0)
+    assert (im["xanchor"], im["yanchor"], im["layer"]) == ("left", "top", "below")
+    rgb = _decode_png(im["source"]).astype(float)
+    assert rgb.shape == (200, 200, 3)
+
+    def pixel(x, y):  # image rows run top down
+        return rgb[int((y1 - y) / (y1 - y0) * 199.999), int((x - x0) / (x1 - x0) * 199.999)]
+
+    scale = F.THEMES[theme]["contour"]
+    lowest, highest = F._rgb(scale[0][1])[:3], F._rgb(scale[-1][1])[:3]
+    mx, my = surf.minimum(prm)
+    at_min = pixel(mx, my)
+    # the minimum sits in the lowest band, the window's worst corner in the highest
+    corners = [(x, y) for x in (x0, x1) for y in (y0, y1)]
+    worst = max(corners, key=lambda c: float(surf.loss(np.array(c), prm)))
+    assert np.abs(at_min - lowest).sum() < np.abs(at_min - highest).sum()
+    assert np.abs(pixel(*worst) - highest).sum() < np.abs(pixel(*worst) - lowest).sum()
+    # filled bands with level lines: a few dozen colours, not a gradient
+    assert 10 <= len(np.unique(rgb.reshape(-1, 3), axis=0)) <= 2 * F.CONTOUR_LEVELS
 
 
 # --- Legend labels -------------------------------------------------------------------------
