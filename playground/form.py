@@ -111,7 +111,8 @@ def config_from_form(choice: dict, values: dict, warmup_on: bool) -> tuple[dict 
     """The config the controls describe, and a message for each control that is wrong.
 
     ``choice`` maps problem/optimizer/schedule to entry names; ``values`` maps control keys
-    to raw values. Only the chosen entries' controls count. Returns (config, {}) when all
+    to raw values. Only the chosen entries' controls count; one missing from ``values``
+    (not on the page yet) means its default. Returns (config, {}) when all
     is well, or (None, {key: message}).
     """
     errors: dict[str, str] = {}
@@ -121,8 +122,9 @@ def config_from_form(choice: dict, values: dict, warmup_on: bool) -> tuple[dict 
             continue
         if field.section == "warmup" and not warmup_on:
             continue
-        raw = values.get(field.key)
-        value = _parse(field, raw)
+        if field.key not in values:
+            continue  # a control not on the page: its default
+        value = _parse(field, values[field.key])
         p = field.param
         if value is None:
             if p.follows_run:

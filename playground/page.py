@@ -81,17 +81,16 @@ def _picker(section: str, value: str, label: str):
     ], className="field")
 
 
-def _entry_groups(section: str, choice: str, values: dict, config):
-    """Every entry's parameters, only the chosen one's shown (switching is instant)."""
-    groups = []
-    for entry in SECTIONS[section].values():
-        fields = [f for f in FIELDS if f.section == section and f.entry == entry.name]
-        groups.append(html.Div(
-            [field_block(f, values[f.key], config) for f in fields]
-            or [html.P("No parameters.", className="hint")],
-            id={"type": "group", "section": section, "entry": entry.name},
-            className="param-group", hidden=entry.name != choice))
-    return groups
+def entry_group(section: str, choice: str, values: dict, config):
+    """The chosen entry's parameters. Only the chosen entry's controls are on the page:
+    every component costs the renderer time on every change, hidden or not."""
+    fields = [f for f in FIELDS if f.section == section and f.entry == choice]
+    return html.Div([field_block(f, values[f.key], config) for f in fields]
+                    or [html.P("No parameters.", className="hint")], className="param-group")
+
+
+def _entry_params(section: str, choice: str, values: dict, config):
+    return html.Div(entry_group(section, choice, values, config), id=f"{section}-params")
 
 
 def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
@@ -99,7 +98,7 @@ def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
     return html.Aside([
         html.Section([
             _picker("problem", choice["problem"], "Surface"),
-            *_entry_groups("problem", choice["problem"], values, config),
+            _entry_params("problem", choice["problem"], values, config),
             html.Div([field_block(BY_KEY["run.run.start_x"], values["run.run.start_x"], config),
                       field_block(BY_KEY["run.run.start_y"], values["run.run.start_y"], config)],
                      className="pair"),
@@ -111,11 +110,11 @@ def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
                        value=max(LR_SLIDER[0], min(LR_SLIDER[1], lr_log)),
                        marks={e: {"label": f"1e{e}"} for e in range(-5, 2)},
                        updatemode="drag", className="lr-slider", allow_direct_input=False),
-            *_entry_groups("optimizer", choice["optimizer"], values, config),
+            _entry_params("optimizer", choice["optimizer"], values, config),
         ], className="panel"),
         html.Section([
             _picker("schedule", choice["schedule"], "Schedule"),
-            *_entry_groups("schedule", choice["schedule"], values, config),
+            _entry_params("schedule", choice["schedule"], values, config),
             dcc.Checklist(id="warmup-on", options=[{"label": "Linear warmup", "value": "on"}],
                           value=["on"] if warmup_on else [], className="control-check"),
             html.Div([field_block(f, values[f.key], config) for f in FIELDS
@@ -291,6 +290,7 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     Output("start-x", "value"), Output("start-y", "value"),
     Output("surface-key", "data"), Output("page-query", "data"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
+    *(Output(f"{section}-params", "children") for section in SECTIONS),
     *FORM_INPUTS, State("surface-key", "data"),
     prevent_initial_call=True)
 def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_x, start_y,
@@ -320,9 +320,15 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
         LR_SLIDER[0], min(LR_SLIDER[1], math.log10(lr)))
     lr_out = lr if trigger in ("lr-slider", "problem", "optimizer") else no
     start_out = (start_x, start_y) if trigger in ("path-graph", "problem") else (no, no)
+    # a new entry brings its own controls (at their defaults; the config has them so)
+    groups = [no] * len(SECTIONS)
+    if isinstance(trigger, str) and trigger in SECTIONS:
+        shown = config or {sec: {"name": name} for sec, name in choice.items()}
+        groups[list(SECTIONS).index(trigger)] = entry_group(
+            trigger, choice[trigger], form_from_config(shown)[1], shown)
     if config is None:  # keep the last good run on the plots
         return (no, no, no, errors, lr_out, slider, *start_out, no, no, no,
-                "Fix the highlighted field to update the plots.", no)
+                "Fix the highlighted field to update the plots.", no, *groups)
     runs = _views(config, pins or [])
     threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
         else DEFAULT_THRESHOLD
@@ -332,7 +338,7 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
                               surface_changed=new_key != surface_key)
     return (*figures, errors, lr_out, slider, *start_out, new_key,
             page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]),
-            _legend(runs, theme))
+            _legend(runs, theme), *groups)
 
 
 _TYPED = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4",
@@ -384,9 +390,11 @@ def _figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: 
             path["data"][2 + 2 * view.slot + i]["name"] = view.label
     path["layout"]["annotations"] = notes
     if surface_changed:
-        full_path = fig.path_figure(fig.surface_trace(current.run, theme), runs, theme)
-        path["data"][0] = _compact(fig.surface_trace(current.run, theme))
+        surface = fig.surface_trace(current.run, theme)
+        full_path = fig.path_figure(surface, runs, theme)
+        path["data"][0] = _compact(surface)
         path["data"][1] = full_path.data[1]
+        path["layout"]["images"] = full_path.layout.images
         path["layout"]["xaxis"]["range"] = full_path.layout.xaxis.range
         path["layout"]["yaxis"]["range"] = full_path.layout.yaxis.range
         path["layout"]["title"] = full_path.layout.title
@@ -412,16 +420,7 @@ def update_pins(_pin, _clear, unpins, pins, query):
     return (pins + [current])[-MAX_PINS:]
 
 
-# Showing the chosen entry's parameters and the warmup fields needs no server.
-for _section in SECTIONS:
-    clientside_callback(
-        """function (choice, ids) {
-            return ids.map(function (id) { return id.entry !== choice; });
-        }""",
-        Output({"type": "group", "section": _section, "entry": ALL}, "hidden"),
-        Input(_section, "value"),
-        State({"type": "group", "section": _section, "entry": ALL}, "id"))
-
+# Showing the warmup fields needs no server.
 clientside_callback(
     "function (on) { return !(on && on.length); }",
     Output("warmup-group", "hidden"), Input("warmup-on", "value"))

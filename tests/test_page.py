@@ -1,6 +1,7 @@
 """The page's callbacks called directly (Dash callbacks are plain functions): what they
 send back for each kind of change, including the Patch contents."""
 import base64
+import json
 from contextvars import copy_context
 
 import dash
@@ -11,15 +12,30 @@ from dash._utils import AttributeDict
 
 import app  # noqa: F401  (registers the callbacks)
 import playground
+from playground import figures as fig
 from playground import form, page
 from playground.config import from_query, validate
 
-PARAM_KEYS = [f.key for f in form.FIELDS if f.key not in page.STABLE_IDS]
 OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider",
-       "start_x", "start_y", "surface_key", "query", "summary", "status", "legend"]
+       "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",
+       "problem_params", "optimizer_params", "schedule_params"]
+
+
+PARAM_KEYS = {f.key for f in form.FIELDS if f.key not in page.STABLE_IDS}
+
+
+def on_page(choice: dict) -> list[str]:
+    """The parameter controls on the page for a choice: the chosen entries' and warmup's."""
+    return [f.key for f in form.FIELDS if f.key in PARAM_KEYS
+            and (f.section == "warmup" or f.entry == choice.get(f.section))]
 
 
 def call(fn, trigger, inputs_list=None, **kwargs):
+    """Call a callback as Dash does; a parameter control's key as ``trigger`` means its
+    pattern-matching id (``{"type": "param", "key": ...}``)."""
+    if trigger in PARAM_KEYS:
+        trigger = json.dumps({"key": trigger, "type": "param"}, separators=(",", ":"))
+
     def run():
         context_value.set(AttributeDict(
             triggered_inputs=[{"prop_id": f"{trigger}.value", "value": None}],
@@ -28,27 +44,30 @@ def call(fn, trigger, inputs_list=None, **kwargs):
     return copy_context().run(run)
 
 
-def update(trigger, config=None, pins=(), surface_key="same", **controls):
-    """Call the page's main callback as the browser would for the config's controls."""
+def update(trigger, config=None, pins=(), surface_key="same", shown=None, **controls):
+    """Call the page's main callback as the browser would for the config's controls
+    (``shown``: the choice whose controls are on the page, if not the config's own, as
+    just after a picker changed)."""
     choice, values, warmup_on = form.form_from_config(config or form.DEFAULT_CONFIG)
+    keys = on_page(shown or choice)
     args = dict(problem=choice["problem"], optimizer=choice["optimizer"],
                 schedule=choice["schedule"], warmup_on=["on"] if warmup_on else [],
                 lr=values["run.run.lr"], lr_slider=-1.0, steps=values["run.run.steps"],
                 start_x=values["run.run.start_x"], start_y=values["run.run.start_y"],
-                param_values=[values[k] for k in PARAM_KEYS], click=None, pins=list(pins),
+                param_values=[values[k] for k in keys], click=None, pins=list(pins),
                 theme="light", lr_log=[], threshold=1e-3, surface_key=surface_key)
     overrides = {k: v for k, v in controls.items() if k in args}
     args.update(overrides)
     for key, value in controls.items():
         if key not in args:  # a parameter control, by its key
-            args["param_values"][PARAM_KEYS.index(key)] = value
+            args["param_values"][keys.index(key)] = value
     if surface_key == "same":
         run = playground.resolve(config or form.DEFAULT_CONFIG)
         args["surface_key"] = page._surface_key(run)
     inputs_list = [None] * len(page.FORM_INPUTS)
     inputs_list[page.FORM_INPUTS.index(page.PARAM_VALUES)] = [
         {"id": {"type": "param", "key": k}, "property": "value", "value": v}
-        for k, v in zip(PARAM_KEYS, args["param_values"])]
+        for k, v in zip(keys, args["param_values"])]
     return dict(zip(OUT, call(page.update, trigger, inputs_list, **args)))
 
 
@@ -86,13 +105,49 @@ def test_a_surface_change_resends_the_contour_and_window():
               "start": [-2.5, 1.0]}
     out = update("problem", config, surface_key="rosenbrock")
     path_ops = operations(out["path_fig"])
-    contour = path_ops[("data", 0)]
-    assert contour["type"] == "contour"
+    assert path_ops[("data", 0)]["type"] == "heatmap"  # the new hover/click grid
+    image, = path_ops[("layout", "images")]
+    assert image["source"] == fig.surface_image(playground.resolve(config))["source"]
+    assert (image["x"], image["sizex"]) == (-3.0, 6.0)
     assert list(path_ops[("layout", "xaxis", "range")]) == [-3.0, 3.0]
     assert list(path_ops[("layout", "yaxis", "range")]) == [-1.5, 1.5]
     # a new surface brings its preset lr and its own start point
     assert out["lr"] == form.LR_PRESETS[("elongated_valley", "adam")]
     assert (out["start_x"], out["start_y"]) == playground.SURFACES["elongated_valley"].start
+
+
+def _control_keys(component) -> list[str]:
+    """The parameter keys of the controls in a rendered group."""
+    found = []
+
+    def walk(c):
+        cid = getattr(c, "id", None)
+        if isinstance(cid, dict) and cid.get("type") == "param":
+            found.append(cid["key"])
+        children = getattr(c, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if hasattr(child, "to_plotly_json"):
+                walk(child)
+    walk(component)
+    return found
+
+
+def test_a_new_schedule_brings_its_own_controls_at_their_defaults():
+    """The browser still sends the old schedule's controls; the run uses the new one's
+    defaults and the page gets exactly the new schedule's controls."""
+    old = {**form.DEFAULT_CONFIG, "schedule": {"name": "CosineAnnealingLR", "eta_min": 0.01}}
+    new = {**old, "schedule": {"name": "StepLR"}}
+    shown = form.form_from_config(old)[0]
+    out = update("schedule", new, shown=shown)
+    assert out["errors"] == {}
+    step = playground.SCHEDULES["StepLR"]
+    assert _control_keys(out["schedule_params"]) == [
+        f"schedule.StepLR.{p.name}" for p in step.params]
+    assert out["problem_params"] is dash.no_update and out["optimizer_params"] is dash.no_update
+    lr = operations(out["lr_fig"])[("data", 0)]["y"]
+    np.testing.assert_allclose(decode(lr), playground.simulate(new)["lr"], rtol=1e-6)
+    # an lr change leaves the controls alone
+    assert update("lr", new)["schedule_params"] is dash.no_update
 
 
 def test_a_bad_value_keeps_the_plots_and_says_what_is_allowed():
