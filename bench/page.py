@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python bench/page.py
+    python bench/page.py [--against OTHER_CHECKOUT]
 
 It starts ``python app.py`` on a free port, opens the page in headless Chromium (Selenium,
 1920x1080), sets the run to 1,000 steps and prints, for this machine and in one run:
@@ -603,9 +603,9 @@ def replay(url: str, posts: list[str], n: int) -> dict:
 
 # --- the two pages ------------------------------------------------------------------------
 
-def bench_playground(driver) -> dict:
+def bench_playground(driver, root: str = ROOT) -> dict:
     out = {}
-    with Server([sys.executable, "app.py"], ROOT, "app.py") as srv:
+    with Server([sys.executable, "app.py"], root, "app.py") as srv:
         out["server_ready_s"] = srv.ready_s
         out["server_kind"] = srv.kind
         out["load_cold"] = page_load(driver, srv.url + "/")
@@ -694,7 +694,8 @@ def print_latency_row(name: str, s: dict, extra: str = ""):
           f"{ms(lat['min']):>8s} {ms(lat['max']):>8s}   {extra}")
 
 
-def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: dict):
+def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: dict,
+           other: dict | None = None):
     print()
     print("Timings are in the browser (performance.now()): from the change's input event")
     print("(keypress Enter / the option's click) to the last plotly_afterplot after")
@@ -735,6 +736,9 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
     print_latency_row("playground: schedule change", pg["schedule"])
     print_latency_row("playground: surface change", pg["surface"])
     print_latency_row("bare Dash: 3 x 1,000-point figures", bare["lr"])
+    if other:
+        for kind in ("lr", "schedule", "surface"):
+            print_latency_row(f"--against checkout: {kind} change", other[kind])
     for name, s in (("playground lr", lr), ("schedule", pg["schedule"]),
                     ("surface", pg["surface"]), ("bare Dash", bare["lr"])):
         if s["timeouts"] or s["warmup_timeouts"]:
@@ -755,6 +759,8 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
             *((f"    Plotly.react({g})", f"react:{g}") for g in GRAPHS)]
     cols = [("lr", lr), ("schedule", pg["schedule"]), ("surface", pg["surface"]),
             ("bare", bare["lr"])]
+    if other:
+        cols += [("vs:lr", other["lr"]), ("vs:surface", other["surface"])]
     print(f"  {'':48s}" + "".join(f"{n:>10s}" for n, _ in cols))
     for title, key in rows:
         print(f"  {title:48s}" + "".join(f"{ms(s['parts'].get(key, float('nan'))):>10s}"
@@ -763,9 +769,11 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
         f"{s['requests_per_change']['median']:>10.0f}" for _, s in cols))
     print(f"  {'server TTFB from Chrome (Network timing)':48s}" + "".join(
         f"{ms(s['ttfb_cdp']['median']):>10s}" for _, s in cols))
+    replays = [pg["replay"], {"median": float('nan')}, pg["replay_surface"], bare["replay"]]
+    if other:
+        replays += [other["replay"], other["replay_surface"]]
     print(f"  {'server alone, replayed from Python':48s}" + "".join(
-        f"{ms(r['median']):>10s}" for r in (pg["replay"], {"median": float('nan')},
-                                            pg["replay_surface"], bare["replay"])))
+        f"{ms(r['median']):>10s}" for r in replays))
     st = sorted(set(lr["server_timing"]) | set(bare["lr"]["server_timing"]))
     print(f"  Server-Timing headers: {', '.join(st) if st else 'none sent'}; response "
           f"encoding: {', '.join(lr['encodings'])}")
@@ -799,6 +807,14 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", metavar="DIR",
+                        help="also measure the page served from another checkout (e.g. "
+                             "`git worktree add /tmp/base HEAD~1`), in the same run, for "
+                             "before/after ratios on a noisy machine")
+    args = parser.parse_args()
     t_start = time.perf_counter()
     load_start = os.getloadavg()
     import dash
@@ -816,11 +832,16 @@ def main() -> None:
                     "dash": dash.__version__, "plotly": plotly.__version__,
                     "selenium": selenium.__version__}
         pg = bench_playground(driver)
+        other = None
+        if args.against:
+            print(f"  playground measured; now the one in {args.against} ...", flush=True)
+            other = bench_playground(driver, os.path.abspath(args.against))
         print("  playground measured; now the bare Dash page ...", flush=True)
         bare = bench_bare(driver)
     finally:
         driver.quit()
-    report(pg, bare, load_start, os.getloadavg(), time.perf_counter() - t_start, versions)
+    report(pg, bare, load_start, os.getloadavg(), time.perf_counter() - t_start, versions,
+           other)
 
 
 if __name__ == "__main__":
