@@ -17,6 +17,7 @@ import numpy as np
 from dash import ALL, Input, Output, Patch, State, callback, clientside_callback, ctx, dcc, html
 
 from . import figures as fig
+from . import lessons, tools
 from .config import SECTIONS, from_query, page_path, resolve, validate
 from .engine import simulate, simulate_batch
 from .form import (BY_KEY, DEFAULT_CONFIG, FIELDS, LR_PRESETS, LR_SLIDER, Field,
@@ -142,18 +143,65 @@ def _read_query(query: dict) -> tuple[dict, list[dict], str]:
                                     "Showing the default run instead.")
 
 
+def _read_lesson(query: dict):
+    """The lesson a link names (``lesson=<name>``, taken out of the query), or None."""
+    name = query.pop("lesson", None)
+    return lessons.LESSONS.get(name) if isinstance(name, str) else None
+
+
+def _is_lesson_setup(lesson, current: dict, pins: list[dict]) -> bool:
+    """Whether the runs are exactly the lesson's (its marks describe those runs only)."""
+    try:
+        return [resolve(c) for c in (current, *pins)] == [resolve(c) for c in lesson.runs]
+    except ConfigError:
+        return False
+
+
+def lesson_panel(lesson):
+    """The lesson beside the plots: its title, two sentences, a reference to read next,
+    and a link back to its exact setup."""
+    if lesson is None:
+        return None
+    return html.Section([
+        html.H2(lesson.title),
+        dcc.Markdown(lesson.explanation, className="lesson-text"),
+        html.P([html.A(lesson.reference.title, href=lesson.reference.url, target="_blank",
+                       rel="noopener noreferrer"),
+                html.Span(" · "),
+                html.A("Back to the lesson's setup", href=lessons.lesson_path(lesson))],
+               className="lesson-links"),
+    ], className="lesson-panel", id="lesson-panel")
+
+
+def _lesson_menu():
+    return dcc.Dropdown(id="lesson-menu", clearable=False, searchable=False,
+                        placeholder="Lessons…", className="lesson-menu",
+                        options=[{"label": f"{i}. {ls.title}", "value": lessons.lesson_path(ls),
+                                  "title": ls.summary}
+                                 for i, ls in enumerate(lessons.LESSONS.values(), 1)])
+
+
 def layout(**query):
-    """The whole page for a query string (so a copied link rebuilds exactly that page)."""
-    current, pins, note = _read_query({k: v for k, v in query.items() if isinstance(v, str)})
+    """The whole page for a query string (so a copied link rebuilds exactly that page);
+    ``lesson=<name>`` adds that lesson's explanation, and its marks while the runs are
+    the lesson's own."""
+    query = {k: v for k, v in query.items() if isinstance(v, str)}
+    lesson = _read_lesson(query)
+    current, pins, note = _read_query(query)
     choice, values, warmup_on = form_from_config(current)
-    runs = _views(current, pins)
+    marked = lesson is not None and _is_lesson_setup(lesson, current, pins)
+    runs = _views(current, pins, labels=lesson.labels if marked else None)
     theme = "light"
     surface = fig.surface_trace(runs[0].run, theme)
     figures = {"lr": fig.lr_figure(runs, log_y=False, theme=theme),
                "loss": fig.loss_figure(runs, theme=theme),
                "path": fig.path_figure(surface, runs, theme=theme)}
+    if marked:
+        figures = fig.with_marks(figures, lessons.marks(lesson, [r.result for r in runs]),
+                                 runs, theme)
     return html.Div([
         dcc.Store(id="pins", data=[validate(p) for p in pins]),
+        dcc.Store(id="lesson-marks", data=marked),
         dcc.Store(id="surface-key", data=_surface_key(runs[0].run)),
         dcc.Store(id="page-query", data=page_path(current, pins)),
         dcc.Store(id="url-sync"), dcc.Store(id="hover-sync"), dcc.Store(id="errors"),
@@ -165,6 +213,7 @@ def layout(**query):
                 html.Button("Pin this run", id="pin", className="button primary",
                             title="Keep this run on the plots and keep changing controls"),
                 html.Button("Clear pins", id="clear-pins", className="button"),
+                _lesson_menu(),
                 dcc.RadioItems(id="theme", options=[{"label": "Light", "value": "light"},
                                                     {"label": "Dark", "value": "dark"}],
                                value=theme, inline=True, className="theme-switch"),
@@ -174,6 +223,7 @@ def layout(**query):
         html.Main([
             controls(choice, values, warmup_on, current),
             html.Section([
+                lesson_panel(lesson),
                 html.Div(_legend(runs, theme), id="legend", className="legend"),
                 html.Div([
                     _graph("lr-graph", figures["lr"], "Learning rate",
@@ -194,9 +244,51 @@ def layout(**query):
                              className="threshold"),
                     html.Div(_table(runs, DEFAULT_THRESHOLD), id="summary"),
                 ], className="below"),
+                html.Div([
+                    html.Section(formula_panel(current), id="formula", className="formula"),
+                    html.Section([
+                        html.H3("Take it home"),
+                        html.Div([html.Button(text, id={"type": "export", "kind": kind},
+                                              className="button small", title=help_text)
+                                  for kind, (text, help_text) in EXPORTS.items()],
+                                 className="exports"),
+                        dcc.Download(id="download"),
+                    ], className="take-home"),
+                ], className="extras"),
             ], className="results"),
         ], className="main"),
     ], id="app-root", className=f"app theme-{theme}")
+
+
+def formula_panel(config: dict):
+    """The schedule's formula with this run's numbers (typeset by MathJax) and when to
+    use it."""
+    f = tools.formula(config)
+    return [html.H3(f"The schedule: {SECTIONS['schedule'][f['schedule']].label}"),
+            dcc.Markdown(f["latex"], mathjax=True, className="formula-tex"),
+            html.P(f["when"], className="hint")]
+
+
+EXPORTS = {
+    "csv": ("CSV", "Every run's lr, momentum, loss and path, one row per step"),
+    "json": ("JSON", "Every run's config and arrays (the config re-runs to the same numbers)"),
+    "pytorch": ("PyTorch code", "A script reproducing the current run with torch.optim "
+                                "and lr_scheduler"),
+    "optax": ("Optax code", "A script reproducing the current run with Optax"),
+}
+
+
+def export_file(kind: str, current: dict, pins: list[dict]) -> dict:
+    """What an export button downloads, as ``dcc.send_string`` arguments."""
+    if kind == "pytorch":
+        return {"content": tools.pytorch_code(current), "filename": "playground_torch.py"}
+    if kind == "optax":
+        return {"content": tools.optax_code(current), "filename": "playground_optax.py"}
+    views = _views(current, pins)
+    runs = [(v.label, v.run, v.result) for v in views]
+    if kind == "csv":
+        return {"content": tools.to_csv(runs), "filename": "playground_runs.csv"}
+    return {"content": tools.to_json(runs), "filename": "playground_runs.json"}
 
 
 def _graph(graph_id: str, figure, title: str, extra=None):
@@ -209,11 +301,12 @@ def _graph(graph_id: str, figure, title: str, extra=None):
 
 # --- Runs ---------------------------------------------------------------------------------
 
-def _views(current: dict, pins: list[dict]):
-    """RunViews for the current run (slot 0) and the pinned ones, labelled by what differs."""
+def _views(current: dict, pins: list[dict], labels=None):
+    """RunViews for the current run (slot 0) and the pinned ones, labelled by what differs
+    (or by ``labels``, a lesson's own)."""
     runs = [resolve(c) for c in [current, *pins]]
     results = [simulate(current), *_pinned_results(json.dumps(pins, sort_keys=True))]
-    labels = fig.differs_labels(runs)
+    labels = list(labels) if labels else fig.differs_labels(runs)
     return [fig.RunView(label=label, slot=i, run=run, result=result)
             for i, (label, run, result) in enumerate(zip(labels, runs, results))]
 
@@ -291,10 +384,12 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     Output("surface-key", "data"), Output("page-query", "data"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
     *(Output(f"{section}-params", "children") for section in SECTIONS),
-    *FORM_INPUTS, State("surface-key", "data"),
+    Output("lesson-marks", "data"), Output("formula", "children"),
+    *FORM_INPUTS, State("surface-key", "data"), State("lesson-marks", "data"),
     prevent_initial_call=True)
 def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_x, start_y,
-           param_values, click, pins, theme, lr_log, threshold, surface_key):
+           param_values, click, pins, theme, lr_log, threshold, surface_key,
+           lesson_marks=False):
     """The one path from a control change to redrawn plots.
 
     The messages beside the controls travel as one dict (``errors``), drawn in the
@@ -328,17 +423,19 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
             trigger, choice[trigger], form_from_config(shown)[1], shown)
     if config is None:  # keep the last good run on the plots
         return (no, no, no, errors, lr_out, slider, *start_out, no, no, no,
-                "Fix the highlighted field to update the plots.", no, *groups)
+                "Fix the highlighted field to update the plots.", no, *groups, no, no)
     runs = _views(config, pins or [])
     threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
         else DEFAULT_THRESHOLD
-    full = trigger in ("theme", "pins")
+    # a lesson's marks describe its own runs: the first change redraws without them
+    full = trigger in ("theme", "pins") or bool(lesson_marks)
     new_key = _surface_key(runs[0].run)
     figures = _figure_updates(runs, theme, bool(lr_log), full=full,
                               surface_changed=new_key != surface_key)
     return (*figures, errors, lr_out, slider, *start_out, new_key,
             page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]),
-            _legend(runs, theme), *groups)
+            _legend(runs, theme), *groups, False if lesson_marks else no,
+            formula_panel(config))
 
 
 _TYPED = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4",
@@ -419,6 +516,25 @@ def update_pins(_pin, _clear, unpins, pins, query):
     current, _ = from_query((query or "/?").split("?", 1)[1])
     return (pins + [current])[-MAX_PINS:]
 
+
+@callback(Output("download", "data"), Input({"type": "export", "kind": ALL}, "n_clicks"),
+          State("page-query", "data"), State("pins", "data"), prevent_initial_call=True)
+def download(_clicks, query, pins):
+    """Take it home: the runs as CSV or JSON, the current run as PyTorch or Optax code."""
+    if not ctx.triggered_id or not any(_clicks):
+        return dash.no_update
+    current, _ = from_query((query or "/?").split("?", 1)[1])
+    return dcc.send_string(**export_file(ctx.triggered_id["kind"], current, pins or []))
+
+
+# A lesson from the menu: open its link (the page rebuilds from the address).
+clientside_callback(
+    """function (path) {
+        if (path) { window.location.assign(path); }
+        return window.dash_clientside.no_update;
+    }""",
+    Output("lesson-menu", "className"), Input("lesson-menu", "value"),
+    prevent_initial_call=True)
 
 # Showing the warmup fields needs no server.
 clientside_callback(

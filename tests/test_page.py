@@ -13,12 +13,12 @@ from dash._utils import AttributeDict
 import app  # noqa: F401  (registers the callbacks)
 import playground
 from playground import figures as fig
-from playground import form, page
+from playground import form, lessons, page
 from playground.config import from_query, validate
 
 OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider",
        "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",
-       "problem_params", "optimizer_params", "schedule_params"]
+       "problem_params", "optimizer_params", "schedule_params", "lesson_marks", "formula"]
 
 
 PARAM_KEYS = {f.key for f in form.FIELDS if f.key not in page.STABLE_IDS}
@@ -55,7 +55,8 @@ def update(trigger, config=None, pins=(), surface_key="same", shown=None, **cont
                 lr=values["run.run.lr"], lr_slider=-1.0, steps=values["run.run.steps"],
                 start_x=values["run.run.start_x"], start_y=values["run.run.start_y"],
                 param_values=[values[k] for k in keys], click=None, pins=list(pins),
-                theme="light", lr_log=[], threshold=1e-3, surface_key=surface_key)
+                theme="light", lr_log=[], threshold=1e-3, surface_key=surface_key,
+                lesson_marks=False)
     overrides = {k: v for k, v in controls.items() if k in args}
     args.update(overrides)
     for key, value in controls.items():
@@ -216,3 +217,97 @@ def test_a_link_rebuilds_the_page_and_a_broken_one_shows_a_note():
     assert "could not be opened" not in html and "'sgd'" in html
     broken = str(page.layout(**{"optimizer.lr": "fast", "optimizer": "adam"}))
     assert "could not be opened" in broken and "optimizer.lr" in broken
+
+
+# --- Lessons and the tools around the plots ------------------------------------------------
+
+def _find(component, predicate):
+    """Every component under ``component`` for which ``predicate`` holds."""
+    out = []
+
+    def walk(c):
+        if predicate(c):
+            out.append(c)
+        children = getattr(c, "children", None)
+        for child in children if isinstance(children, list) else [children]:
+            if hasattr(child, "to_plotly_json"):
+                walk(child)
+    walk(component)
+    return out
+
+
+def _by_id(component, cid):
+    found = _find(component, lambda c: getattr(c, "id", None) == cid)
+    assert len(found) == 1, cid
+    return found[0]
+
+
+def _lesson_query(name):
+    return dict(kv.split("=", 1) for kv in
+                lessons.lesson_path(lessons.LESSONS[name]).split("?", 1)[1].split("&"))
+
+
+def test_a_lesson_link_opens_its_runs_with_explanation_labels_and_marks():
+    lesson = lessons.LESSONS["step-decay"]
+    root = page.layout(**_lesson_query("step-decay"))
+    panel = _by_id(root, "lesson-panel")
+    assert lesson.title in str(panel.to_plotly_json())
+    assert lesson.reference.url in str(panel.to_plotly_json())
+    assert _by_id(root, "lesson-marks").data is True
+    loss = _by_id(root, "loss-graph").figure
+    results = [playground.simulate(c) for c in lesson.runs]
+    for slot, result in enumerate(results):
+        trace = loss.data[fig.slot_indices("loss", slot)[0]]
+        assert trace.name == lesson.labels[slot]
+        np.testing.assert_allclose(trace.y, result["loss"], rtol=1e-5)  # pins: batched
+    # each lr drop of the step-decay run is a dotted line on the loss plot
+    drops = lessons.lr_drops(results[0])
+    assert drops and sorted(sh.x0 for sh in loss.layout.shapes
+                            if sh.line.dash == "dot") == sorted(drops)
+    assert loss.data[-1].name == "cursor"
+
+
+def test_an_edited_lesson_link_keeps_the_explanation_but_draws_no_marks():
+    query = {**_lesson_query("step-decay"), "optimizer.lr": "0.123"}
+    root = page.layout(**query)
+    assert _by_id(root, "lesson-marks").data is False
+    assert not _by_id(root, "loss-graph").figure.layout.shapes
+    assert _find(root, lambda c: getattr(c, "id", None) == "lesson-panel")
+    # an unknown lesson is no error: the runs open, no panel
+    root = page.layout(**{**_lesson_query("sgdr"), "lesson": "nonsense"})
+    assert not _find(root, lambda c: getattr(c, "id", None) == "lesson-panel")
+    assert "could not be opened" not in str(_by_id(root, "note").children)
+
+
+def test_the_first_change_after_a_lesson_redraws_without_its_marks():
+    config = {**form.DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": 0.07}}
+    out = update("lr", config, lesson_marks=True)
+    assert out["lesson_marks"] is False
+    loss = out["loss_fig"]
+    assert not isinstance(loss, dash.Patch) and not loss.layout.shapes
+    assert update("lr", config)["lesson_marks"] is dash.no_update
+
+
+def test_the_formula_panel_follows_the_run():
+    config = {**form.DEFAULT_CONFIG, "schedule": {"name": "StepLR", "step_size": 37}}
+    text = str([c.to_plotly_json() for c in update("lr", config)["formula"]])
+    assert "37" in text and "Step" in text and "$$" in text
+
+
+@pytest.mark.parametrize("kind", ["csv", "json", "pytorch", "optax"])
+def test_exports_carry_the_runs_on_the_page(kind):
+    current = {**form.DEFAULT_CONFIG, "steps": 40, "warmup": {"steps": 5}}
+    pin = {**current, "optimizer": {"name": "sgd", "lr": 0.001}}
+    out = page.export_file(kind, current, [pin])
+    assert out["filename"].endswith({"csv": ".csv", "json": ".json"}.get(kind, ".py"))
+    text = out["content"]
+    if kind == "csv":
+        lines = text.strip().splitlines()
+        assert len(lines) == 1 + 2 * 41  # a header, then every path point of both runs
+    elif kind == "json":
+        runs = json.loads(text)
+        runs = runs["runs"] if isinstance(runs, dict) else runs
+        assert len(runs) == 2
+    else:
+        compile(text, out["filename"], "exec")  # a script, not a stub
+        assert ("torch.optim" if kind == "pytorch" else "optax") in text

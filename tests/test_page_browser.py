@@ -63,7 +63,10 @@ def test_page_loads_with_three_plots_holding_data(page):
     np.testing.assert_allclose(trace(page, "loss-graph", 0), want["loss"], rtol=1e-5)
     np.testing.assert_allclose(trace(page, "path-graph", 2, "x"), want["path"][:, 0],
                                rtol=1e-5, atol=1e-7)
-    assert len(trace(page, "path-graph", 0, "z")) > 10  # the contour
+    assert len(trace(page, "path-graph", 0, "z")) > 10  # the hover/click grid
+    # the contour map: a layout image Plotly drew under the data
+    assert page.driver.execute_script(
+        "return document.querySelectorAll('#path-graph .imagelayer image').length") == 1
     assert page.get_logs() == []
 
 
@@ -138,3 +141,22 @@ def test_a_malformed_link_opens_the_defaults_with_a_note(page):
     assert "could not be opened" in page.find_element("#note").text
     want = playground.simulate(DEFAULT_CONFIG)
     np.testing.assert_allclose(trace(page, "lr-graph", 0), want["lr"], rtol=1e-6)
+
+
+def test_a_lesson_from_the_menu_opens_its_runs_explanation_and_typeset_formula(page):
+    from playground import lessons
+
+    lesson = lessons.LESSONS["sgdr"]
+    choose(page, "lesson-menu", f"{list(lessons.LESSONS).index('sgdr') + 1}. {lesson.title}")
+    wait_until(lambda: "lesson=sgdr" in page.driver.current_url, page=page)
+    page.wait_for_element("#lesson-panel", timeout=20)
+    assert lesson.title in page.find_element("#lesson-panel").text
+    want = [playground.simulate(c)["lr"] for c in lesson.runs]
+    wait_until(lambda: trace(page, "lr-graph", 3) is not None, page=page)
+    np.testing.assert_allclose(trace(page, "lr-graph", 0), want[0], rtol=1e-6)
+    np.testing.assert_allclose(trace(page, "lr-graph", 3), want[1], rtol=1e-5)
+    # MathJax typeset the schedule's formula (an SVG or CHTML rendering, not raw TeX)
+    wait_until(lambda: page.driver.execute_script(
+        "return document.querySelectorAll('#formula mjx-container').length"), page=page)
+    assert "$$" not in page.find_element("#formula").text
+    assert page.get_logs() == []
