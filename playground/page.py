@@ -384,7 +384,7 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     Output("surface-key", "data"), Output("page-query", "data"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
     *(Output(f"{section}-params", "children") for section in SECTIONS),
-    Output("lesson-marks", "data"), Output("formula", "children"),
+    Output("lesson-marks", "data"),
     *FORM_INPUTS, State("surface-key", "data"), State("lesson-marks", "data"),
     prevent_initial_call=True)
 def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_x, start_y,
@@ -423,7 +423,7 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
             trigger, choice[trigger], form_from_config(shown)[1], shown)
     if config is None:  # keep the last good run on the plots
         return (no, no, no, errors, lr_out, slider, *start_out, no, no, no,
-                "Fix the highlighted field to update the plots.", no, *groups, no, no)
+                "Fix the highlighted field to update the plots.", no, *groups, no)
     runs = _views(config, pins or [])
     threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
         else DEFAULT_THRESHOLD
@@ -434,8 +434,7 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
                               surface_changed=new_key != surface_key)
     return (*figures, errors, lr_out, slider, *start_out, new_key,
             page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]),
-            _legend(runs, theme), *groups, False if lesson_marks else no,
-            formula_panel(config))
+            _legend(runs, theme), *groups, False if lesson_marks else no)
 
 
 _TYPED = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4",
@@ -515,6 +514,15 @@ def update_pins(_pin, _clear, unpins, pins, query):
         return [p for i, p in enumerate(pins) if i != index]
     current, _ = from_query((query or "/?").split("?", 1)[1])
     return (pins + [current])[-MAX_PINS:]
+
+
+@callback(Output("formula", "children"), Input("page-query", "data"),
+          prevent_initial_call=True)
+def update_formula(query):
+    """The formula follows the run, in a request of its own after the plots' (MathJax
+    typesetting costs the renderer ~15 ms; the plots need not wait for it)."""
+    current, _ = from_query((query or "/?").split("?", 1)[1])
+    return formula_panel(current)
 
 
 @callback(Output("download", "data"), Input({"type": "export", "kind": ALL}, "n_clicks"),

@@ -18,7 +18,7 @@ from playground.config import from_query, validate
 
 OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider",
        "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",
-       "problem_params", "optimizer_params", "schedule_params", "lesson_marks", "formula"]
+       "problem_params", "optimizer_params", "schedule_params", "lesson_marks"]
 
 
 PARAM_KEYS = {f.key for f in form.FIELDS if f.key not in page.STABLE_IDS}
@@ -290,7 +290,9 @@ def test_the_first_change_after_a_lesson_redraws_without_its_marks():
 
 def test_the_formula_panel_follows_the_run():
     config = {**form.DEFAULT_CONFIG, "schedule": {"name": "StepLR", "step_size": 37}}
-    text = str([c.to_plotly_json() for c in update("lr", config)["formula"]])
+    query = update("lr", config)["query"]
+    text = str([c.to_plotly_json() for c in call(page.update_formula, "page-query",
+                                                  query=query)])
     assert "37" in text and "Step" in text and "$$" in text
 
 
