@@ -119,18 +119,8 @@ def test_a_surface_change_resends_the_contour_and_window():
 
 def _control_keys(component) -> list[str]:
     """The parameter keys of the controls in a rendered group."""
-    found = []
-
-    def walk(c):
-        cid = getattr(c, "id", None)
-        if isinstance(cid, dict) and cid.get("type") == "param":
-            found.append(cid["key"])
-        children = getattr(c, "children", None)
-        for child in children if isinstance(children, list) else [children]:
-            if hasattr(child, "to_plotly_json"):
-                walk(child)
-    walk(component)
-    return found
+    return [c.id["key"] for c in _find(component, lambda c: isinstance(
+        getattr(c, "id", None), dict) and c.id.get("type") == "param")]
 
 
 def test_a_new_schedule_brings_its_own_controls_at_their_defaults():
