@@ -145,7 +145,11 @@ def test_a_worker_killed_mid_request_is_replaced_and_the_next_request_succeeds(s
     os.kill(worker, signal.SIGKILL)
     thread.join(60)
     hanging.settimeout(10)
-    assert hanging.recv(1024) == b""  # its worker died: the connection just closes
+    try:
+        got = hanging.recv(1024)
+    except ConnectionResetError:
+        got = b""
+    assert got == b""  # its worker died: the connection closes without an answer
     hanging.close()
     assert answers and answers[0].status in (0, 200)  # cut off, or done before the kill
 
