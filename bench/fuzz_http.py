@@ -276,6 +276,12 @@ class Site:
                 if values and key in values:
                     item["value"] = values[key]
         first = dep["inputs"][0]
+        if changed is None and isinstance(inputs[0], list) and inputs[0]:
+            item = inputs[0][0]  # a pattern: its first component, as if clicked
+            if item["property"] == "n_clicks" and item.get("value") is None:
+                item["value"] = 1
+            changed = json.dumps(item["id"], sort_keys=True, separators=(",", ":")) \
+                + "." + item["property"]
         changed = changed or f"{first['id']}.{first['property']}"
         return {"output": dep["output"], "outputs": outs if len(outs) > 1 else outs[0],
                 "inputs": inputs, "changedPropIds": [changed], "state": state}
@@ -456,6 +462,10 @@ def cases(site: Site, rng: random.Random, scale: int = 1) -> list[Case]:
     good_pins = site.body(pins_cb, "pin.n_clicks", {"pin.n_clicks": 1})
     pages = site.pages_body("?steps=20")
     bodies = {"update": good, "pins": good_pins, "pages": pages}
+    for dep in site.server_callbacks:  # and every other server-side callback, as clicked
+        first = _outputs(dep)[0]["id"]
+        if dep not in (update, pins_cb) and dep["output"] != PAGES_OUTPUT:
+            bodies[str(first)] = site.body(dep)
 
     # json: not JSON, not an object
     raw = [b"", b"{", b"{not json", b"[1,2]", b"null", b"1", b'"x"', b"true", b"[]",
@@ -641,6 +651,18 @@ def cases(site: Site, rng: random.Random, scale: int = 1) -> list[Case]:
                                                       separators=(",", ":")) + ".value"]
                     out.append(Case("values", f"{key}={json.dumps(v)[:24]}", body=_j(b),
                                     expect=expect_update))
+    for dep in site.server_callbacks:  # buttons: each clicked once
+        b = site.body(dep)
+        pattern = b["inputs"][0]
+        if isinstance(pattern, list) and pattern and pattern[0]["property"] == "n_clicks":
+            for item in pattern:
+                c = copy.deepcopy(b)
+                for it in c["inputs"][0]:
+                    it["value"] = 1 if it["id"] == item["id"] else None
+                c["changedPropIds"] = [json.dumps(item["id"], sort_keys=True,
+                                                  separators=(",", ":")) + ".n_clicks"]
+                out.append(Case("values", f"click {json.dumps(item['id'])}", body=_j(c),
+                                expect=expect_update))
     for click in [{"points": [{"x": 1e308, "y": -1e308}]}, {"points": []}, {},
                   {"points": [{"x": 0.5, "y": 0.25, "curveNumber": 0}]}]:
         b = site.body(update, "path-graph.clickData", {"path-graph.clickData": click})
@@ -835,6 +857,9 @@ def known_bug(case: Case) -> str:
                                 "range is accepted and becomes inf)")
                 except ValueError:
                     pass
+    if body.get("output") == "download.data" and "export" in str(body.get("changedPropIds")):
+        return ("page.download: dcc.send_string(**{'content': ..., 'filename': ...}) raises "
+                "TypeError (its first argument is src)")
     inputs = body.get("inputs")
     for item in inputs if isinstance(inputs, list) else []:
         for it in item if isinstance(item, list) else [item]:

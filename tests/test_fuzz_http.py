@@ -216,8 +216,18 @@ KNOWN = {
 
 
 @pytest.mark.parametrize("link", list(KNOWN), ids=list(KNOWN.values()))
-@pytest.mark.xfail(strict=True, reason="reported, not fixed here (config.py, figures.py)")
+@pytest.mark.xfail(strict=True, reason="reported, not fixed here (config.py, figures.py, "
+                                       "surfaces.py)")
 def test_known_bug(server, site, link):
     """Every link opens a page: the run it describes, or the defaults and a note."""
     r = fz.post(server.url, site.pages_body(link))
     assert r.status == 200
+
+
+@pytest.mark.xfail(strict=True, reason="reported, not fixed here (page.py: download passes "
+                                       "content= to dcc.send_string, whose argument is src)")
+def test_known_bug_export_buttons(server, site):
+    """Each export button downloads its file."""
+    download = next(d for d in site.server_callbacks if d["output"] == "download.data")
+    r = fz.post(server.url, site.body(download))  # the first button (CSV), clicked
+    assert r.status == 200 and "download" in json.loads(r.body)["response"]
