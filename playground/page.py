@@ -532,7 +532,8 @@ def download(_clicks, query, pins):
     if not ctx.triggered_id or not any(_clicks):
         return dash.no_update
     current, _ = from_query((query or "/?").split("?", 1)[1])
-    return dcc.send_string(**export_file(ctx.triggered_id["kind"], current, pins or []))
+    file = export_file(ctx.triggered_id["kind"], current, pins or [])
+    return dcc.send_string(file["content"], file["filename"])
 
 
 # A lesson from the menu: open its link (the page rebuilds from the address).

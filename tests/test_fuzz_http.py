@@ -224,9 +224,7 @@ def test_known_bug(server, site, link):
     assert r.status == 200
 
 
-@pytest.mark.xfail(strict=True, reason="reported, not fixed here (page.py: download passes "
-                                       "content= to dcc.send_string, whose argument is src)")
-def test_known_bug_export_buttons(server, site):
+def test_export_buttons_download(server, site):
     """Each export button downloads its file."""
     download = next(d for d in site.server_callbacks if d["output"] == "download.data")
     r = fz.post(server.url, site.body(download))  # the first button (CSV), clicked

@@ -303,3 +303,16 @@ def test_exports_carry_the_runs_on_the_page(kind):
     else:
         compile(text, out["filename"], "exec")  # a script, not a stub
         assert ("torch.optim" if kind == "pytorch" else "optax") in text
+
+
+def test_an_export_click_downloads_the_file():
+    query = update("lr", {**form.DEFAULT_CONFIG, "steps": 60})["query"]
+
+    def run():
+        context_value.set(AttributeDict(
+            triggered_inputs=[{"prop_id": '{"kind":"csv","type":"export"}.n_clicks',
+                               "value": 1}], inputs_list=[]))
+        return page.download([1, None, None, None], query, [])
+    out = copy_context().run(run)
+    assert out["filename"] == "playground_runs.csv"
+    assert len(out["content"].strip().splitlines()) == 1 + 61
