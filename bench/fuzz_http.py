@@ -58,6 +58,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qsl, quote, urlsplit
 
+try:  # imported by the tests as bench.fuzz_http, or run as a script from bench/
+    from .common import children
+except ImportError:
+    from common import children
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPDATE = "/_dash-update-component"
 PAGES_OUTPUT = ".._pages_content.children..._pages_store.data.."
@@ -119,15 +124,7 @@ class Server:
 
     def workers(self) -> list[int]:
         """The worker pids (children of the gunicorn master, from /proc)."""
-        pid = self.proc.pid
-        out = []
-        try:
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as f:
-                    out += [int(c) for c in f.read().split()]
-        except OSError:
-            pass
-        return sorted(out)
+        return children(self.proc.pid)
 
     def text(self) -> str:
         with open(self.log.name, encoding="utf-8", errors="replace") as f:
