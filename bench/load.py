@@ -26,8 +26,10 @@ What it does, on this machine, in one run (everything on 127.0.0.1, bounded in t
    reuses a saved one, no browser);
 4. records each worker's RSS (children of the gunicorn master, from /proc);
 5. replays classroom traffic with locust (as a library, headless): 300 students spawned
-   over 20 s, each loading the page once (the bootstrap above) and then making one control
-   change every 2 s (``constant_pacing(2)``): the captured lr-change POST with a fresh lr
+   over 20 s, each waiting a random part of 2 s (students do not click in step), loading
+   the page once (the bootstrap above) and then making one control change every 2 s on
+   its own grid (not locust's ``constant_pacing``, which bunched all users into one or
+   two bursts per period here; the report prints the busiest 100 ms): the captured lr-change POST with a fresh lr
    (log-uniform, 3 significant digits), and now and then a steps or schedule change, so
    every request computes a new run; a response counts as a success only with status 200
    and (for the Dash requests) a JSON body, with a "response" key for the callbacks;
@@ -54,7 +56,7 @@ if not CAPTURE_CHILD:
     try:  # locust monkey-patches the standard library with gevent: import it first
         import gevent
         import locust.stats
-        from locust import FastHttpUser, HttpUser, constant_pacing, task
+        from locust import FastHttpUser, HttpUser, task
         from locust.env import Environment
         from locust.log import setup_logging
     except ImportError:
@@ -77,6 +79,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 
 from common import (CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, children, free_port, met,
                     quantile)
@@ -469,9 +472,10 @@ def _kind(exc) -> str:
 
 def make_user(base, template: Template, rec: Recorder, schedules: list[str]):
     class Student(base):
-        wait_time = constant_pacing(PACING_S)
-
         def on_start(self):
+            # Each student gets a random phase in the 2-s period: locust starts its users in
+            # batches at one instant, and students do not click in step.
+            gevent.sleep(random.uniform(0, PACING_S))
             self.body = copy.deepcopy(template.change_body)
             t0 = time.time()
             ok = True
@@ -479,6 +483,14 @@ def make_user(base, template: Template, rec: Recorder, schedules: list[str]):
                 ok &= self._send(name, method, path, body, headers,
                                  need_response=method == "POST", json_body=path != "/")
             rec.page_loads.append((t0, (time.time() - t0) * 1000, ok))
+            self.next_at = time.time()
+
+        def wait_time(self):
+            """Until the next change on this student's own 2-s grid. Not locust's
+            constant_pacing: with it (locust 2.47, measured here) 97% of all requests left
+            less than 1 ms apart, in one or two bursts per period, even with random start
+            phases and a trivial endpoint; on an absolute grid the phases stay spread."""
+            return max(0.0, self.next_at - time.time())
 
         def _send(self, name, method, path, body, headers, need_response, json_body=True):
             kw = {"data": body} if body is not None else {}
@@ -508,6 +520,7 @@ def make_user(base, template: Template, rec: Recorder, schedules: list[str]):
 
         @task
         def change_control(self):
+            self.next_at = max(self.next_at + PACING_S, time.time())
             b = self.body
             u = random.random()
             if u < P_STEPS:
@@ -795,6 +808,12 @@ def report(args, server, rec, env, runner, cpu_samples, snaps, t_start, t_end,
     print("latency in steady load only (after the spawn):")
     for label, names in groups[:3]:
         print(f"  {label:28s} {summary(lat(steady, names))}")
+    starts = [r[0] for r in steady if r[1] in CHANGE_NAMES]
+    if starts:
+        per_slot = Counter(int(t * 10) for t in starts)  # 100-ms slots
+        print(f"arrivals of control changes in steady load: "
+              f"{len(starts) / max(1, len(per_slot)):.1f} per busy 100 ms on average, "
+              f"{max(per_slot.values())} in the busiest 100 ms")
 
     errors: dict[tuple[str, str], int] = {}
     for r in reqs:
