@@ -13,12 +13,19 @@ from . import ConfigError, lessons, page_path, simulate
 
 
 def _load(source: str) -> dict:
-    text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+    try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
+    except UnicodeDecodeError:
+        raise ConfigError("config", "is not UTF-8 text") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise ConfigError("config", f"is not valid JSON ({e.msg} at line {e.lineno}, "
                                     f"column {e.colno})") from None
+    except RecursionError:
+        raise ConfigError("config", "is nested too deeply to be a run config") from None
+    except ValueError:  # an integer literal past Python's 4,300-digit limit
+        raise ConfigError("config", "has a number with more than 4,300 digits") from None
 
 
 def _plain(value):

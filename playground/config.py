@@ -22,7 +22,8 @@ import math
 from urllib.parse import parse_qsl, quote
 
 from .optimizers import OPTIMIZERS
-from .params import ConfigError, Derived, Entry, Param, RunContext, check_fields
+from .params import (ConfigError, Derived, Entry, Param, RunContext, check_fields,
+                     short_repr)
 from .schedules import SCHEDULES
 from .surfaces import SURFACES
 
@@ -118,11 +119,11 @@ def _pick(config: dict, sec: str) -> Entry:
     value = config.get(sec, {"name": DEFAULT_NAMES[sec]})
     if not isinstance(value, dict):
         raise ConfigError(sec, f"must be an object like {{\"name\": \"{DEFAULT_NAMES[sec]}\"}} "
-                               f"(got {value!r:.40})")
+                               f"(got {short_repr(value)})")
     name = value.get("name", DEFAULT_NAMES[sec])
-    if name not in registry:
+    if not isinstance(name, str) or name not in registry:
         raise ConfigError(f"{sec}.name", f"must be one of {', '.join(registry)} "
-                                         f"(got {name!r:.40})")
+                                         f"(got {short_repr(name)})")
     return registry[name]
 
 
@@ -144,7 +145,7 @@ def to_query(config: dict, prefix: str = "") -> str:
             pairs += [(f"warmup.{k}", _encode(v)) for k, v in value.items()]
         else:
             pairs.append((key, _encode(value)))
-    return "&".join(f"{prefix}{k}={quote(v, safe=',.-+:')}" for k, v in pairs)
+    return "&".join(f"{prefix}{k}={quote(v, safe=',.-:')}" for k, v in pairs)
 
 
 def page_path(config: dict, pins: list[dict] = ()) -> str:
@@ -163,7 +164,7 @@ def from_query(query: str | dict) -> tuple[dict, list[dict]]:
     groups: dict[str, dict] = {}
     for key, value in pairs:
         prefix, _, rest = key.partition(".")
-        if prefix[:1] == "p" and prefix[1:].isdigit() and rest:
+        if prefix[:1] == "p" and _pin_number(prefix[1:]) and rest:
             groups.setdefault(prefix + ".", {})[rest] = value
         else:
             groups.setdefault("", {})[key] = value
@@ -172,11 +173,22 @@ def from_query(query: str | dict) -> tuple[dict, list[dict]]:
     return configs.get("", {}), pins
 
 
+def _where(prefix: str, key: str) -> str:
+    """The field a message names: the query key, cut short if someone sent a huge one."""
+    return prefix + (key if len(key) <= 60 else key[:57] + "...")
+
+
+def _pin_number(text: str) -> bool:
+    """Whether ``text`` numbers a pinned run (``p1.`` ... ``p999.``): ASCII digits only, so
+    ``p\u00b2.`` or a 5,000-digit prefix is an unknown field, not a crash in int()."""
+    return text.isascii() and text.isdigit() and len(text) <= 3
+
+
 def _config_from_pairs(flat: dict, prefix: str) -> dict:
     config: dict = {}
     for key, text in flat.items():
         head, _, tail = key.partition(".")
-        where = prefix + key
+        where = _where(prefix, key)
         if head in SECTIONS and not tail:
             config.setdefault(head, {})["name"] = text
         elif head in SECTIONS or head == "warmup":
@@ -191,18 +203,18 @@ def _config_from_pairs(flat: dict, prefix: str) -> dict:
         head, _, tail = key.partition(".")
         if head == "warmup" and not tail:
             if text not in ("on", "1", "true"):
-                raise ConfigError(prefix + key, "must be 'on' when present")
+                raise ConfigError(_where(prefix, key), "must be 'on' when present")
         elif head in SECTIONS and tail:
             entry = _pick(config, head)
             param = next((p for p in entry.params if p.name == tail), None)
             if param is None:
-                raise ConfigError(prefix + key, f"unknown field for {entry.name!r}")
-            config[head][tail] = _decode(text, param, prefix + key)
+                raise ConfigError(_where(prefix, key), f"unknown field for {entry.name!r}")
+            config[head][tail] = _decode(text, param, _where(prefix, key))
         elif head == "warmup" and tail:
             param = next((p for p in WARMUP.params if p.name == tail), None)
             if param is None:
-                raise ConfigError(prefix + key, "unknown field for warmup")
-            config["warmup"][tail] = _decode(text, param, prefix + key)
+                raise ConfigError(_where(prefix, key), "unknown field for warmup")
+            config["warmup"][tail] = _decode(text, param, _where(prefix, key))
     try:
         validate(config)
     except ConfigError as e:
@@ -219,7 +231,7 @@ def _encode(value) -> str:
         return ",".join(_encode(v) for v in value)
     if isinstance(value, str):
         return value
-    return repr(value)
+    return repr(value).replace("e+", "e")  # 1e16, not 1e+16: '+' is a space in a query
 
 
 def _decode(text: str, param: Param, where: str):

@@ -726,8 +726,10 @@ def path_slot(run: RunView | None, theme: str = "light",
     lr = np.asarray(run.result["lr"][:n], dtype=np.float64)
     # point i leaves with lr[i]; the last point (no step taken from it) keeps the last lr
     lr_at = np.concatenate([lr, lr[-1:]])[:pts] if n else np.zeros(pts)
-    top = float(np.max(lr_at)) if lr_at.size else 0.0
-    size = MARKER_MIN + (MARKER_MAX - MARKER_MIN) * (lr_at / top if top > 0 else 0 * lr_at)
+    finite = np.isfinite(lr_at)  # an lr past float32 (a huge lr times a factor) is inf
+    top = float(np.max(lr_at[finite])) if finite.any() else 0.0
+    rel = np.where(finite, lr_at / top if top > 0 else 0.0, 1.0)
+    size = MARKER_MIN + (MARKER_MAX - MARKER_MIN) * rel
     steps = np.arange(pts, dtype=np.int32)
     group = f"slot{s}"
     line = {"type": "scatter", "mode": "lines+markers", "x": path[:, 0], "y": path[:, 1],

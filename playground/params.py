@@ -7,10 +7,13 @@ command line, the page's controls and the tests are all derived from these entri
 from __future__ import annotations
 
 import math
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 INT32_MAX = 2**31 - 1
+FLOAT32_MAX = 3.4028234663852886e38
+"""The engine computes in float32: a larger magnitude would silently become inf."""
 
 
 class ConfigError(ValueError):
@@ -135,15 +138,18 @@ class Param:
     def _number(self, value: Any, path: str, integer: bool) -> float | int:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._bad(path, value)
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(path, f"must be a finite number, {self.allowed()} (got {value})")
+        if not integer and abs(value) > FLOAT32_MAX:  # also a Python int past float range
+            raise ConfigError(path, f"must be {self.allowed()} and at most 3.4e38 in size, "
+                                    f"the largest float32 (got {short_repr(value)})")
         if integer:
             if isinstance(value, float) and not value.is_integer():
                 raise self._bad(path, value)
             value = int(value)
             if abs(value) > INT32_MAX:
                 raise ConfigError(path, f"must be {self.allowed()} and at most {INT32_MAX} "
-                                        f"(got {value})")
+                                        f"(got {short_repr(value)})")
         else:
             value = float(value)
         too_low = self.low is not None and (value <= self.low if self.low_open
@@ -155,7 +161,7 @@ class Param:
         return value
 
     def _bad(self, path: str, value: Any) -> ConfigError:
-        return ConfigError(path, f"must be {self.allowed()} (got {_show(value)})")
+        return ConfigError(path, f"must be {self.allowed()} (got {short_repr(value)})")
 
 
 @dataclass(frozen=True)
@@ -175,8 +181,17 @@ def _fmt(x: float) -> str:
     return repr(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(x)
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
+_REPR = reprlib.Repr()  # keyword arguments only from Python 3.12
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple = 3, 4, 6, 6
+_REPR.maxstring = _REPR.maxlong = _REPR.maxother = 40
+
+
+def short_repr(value: Any) -> str:
+    """A short repr for messages: bounded in depth and length, whatever the value."""
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # an int past Python's 4,300-digit str() limit
+        text = f"an integer of {value.bit_length()} bits"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

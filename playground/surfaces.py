@@ -64,7 +64,8 @@ SURFACES: dict[str, Surface] = {s.name: s for s in [
     Surface(
         name="rosenbrock", label="Rosenbrock",
         summary="A curved, flat-bottomed banana valley; the classic hard case.",
-        params=(Param("a", "float", 1.0, "a", "The minimum sits at (a, a^2)."),
+        params=(Param("a", "float", 1.0, "a", "The minimum sits at (a, a^2).",
+                      low=-10.0, high=10.0),
                 Param("b", "float", 100.0, "b", "Steepness of the valley walls.",
                       low=0.0, ui_high=1000.0)),
         loss=rosenbrock,

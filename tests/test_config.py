@@ -191,6 +191,19 @@ def test_cli_reads_standard_input_and_refuses_bad_configs_with_status_2():
     assert out.returncode == 2 and "cannot read" in out.stderr
 
 
+def test_cli_refuses_hostile_documents_with_status_2_and_no_traceback(tmp_path):
+    binary = tmp_path / "run.json"
+    binary.write_bytes(b"\xff\xfe\x00{")
+    for args, stdin, says in [
+            (("simulate", "-"), "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+            (("simulate", "-"), '{"steps": ' + "9" * 5000 + "}", "4,300 digits"),
+            (("url", "-"), '{"optimizer": {"name": "sgd", "lr": 1e39}}', "optimizer.lr"),
+            (("simulate", str(binary)), None, "not UTF-8")]:
+        out = _cli(*args, stdin=stdin)
+        assert out.returncode == 2, out.stderr[-300:]
+        assert says in out.stderr and "Traceback" not in out.stderr
+
+
 def test_cli_url_prints_the_page_path():
     out = _cli("url", "-", stdin=json.dumps(GOOD))
     assert out.returncode == 0
