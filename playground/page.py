@@ -234,6 +234,7 @@ def layout(**query):
                     _graph("path-graph", figures["path"], "Path on the surface",
                            html.Span("click the map to start there", className="hint")),
                 ], className="plots"),
+                animation_bar(),
                 html.Div(id="status", className="status", role="status",
                          children=_status(runs[0])),
                 html.Div([
@@ -258,6 +259,36 @@ def layout(**query):
             ], className="results"),
         ], className="main"),
     ], id="app-root", className=f"app theme-{theme}")
+
+
+ANIMATION_SPEEDS = (10, 30, 100, 300)
+"""Steps per second the animation can play at (assets/animate.js plays it in the browser)."""
+
+
+def animation_bar():
+    """Play the run step by step in the browser (no server round trip per frame): the
+    path grows and a cursor moves on the other plots. Keys: space plays or pauses, the
+    arrows step (shift: ten steps), Home goes back to step 0. Lecture mode hides the
+    controls and enlarges the type; the same button (or Esc) brings them back."""
+    return html.Div([
+        html.Button("▶ Play", id="anim-play", className="button small primary",
+                    title="Play the current run step by step (space)"),
+        html.Button("⏮", id="anim-start", className="button small",
+                    title="Back to step 0 (Home)"),
+        html.Button("◀", id="anim-back", className="button small",
+                    title="One step back (←; shift: ten)"),
+        html.Button("▶|", id="anim-forward", className="button small",
+                    title="One step forward (→; shift: ten)"),
+        html.Label(["Speed ", html.Select(
+            [html.Option(f"{s} steps/s", value=str(s), selected=s == ANIMATION_SPEEDS[1])
+             for s in ANIMATION_SPEEDS],
+            id="anim-speed", className="control-input small")],
+            className="control-label"),
+        html.Span("", id="anim-readout", className="anim-readout", role="status"),
+        html.Button("Lecture mode", id="lecture-toggle", className="button small",
+                    title="Hide the controls and enlarge everything for a projector (Esc "
+                          "to leave)"),
+    ], className="animation-bar", id="animation-bar")
 
 
 def formula_panel(config: dict):
@@ -552,7 +583,9 @@ clientside_callback(
 
 clientside_callback(
     """function (theme) {
-        document.body.className = 'theme-' + theme;  // for widgets drawn outside the app
+        // for widgets drawn outside the app; other body classes (lecture mode) stay
+        document.body.classList.remove('theme-light', 'theme-dark');
+        document.body.classList.add('theme-' + theme);
         return 'app theme-' + theme;
     }""",
     Output("app-root", "className"), Input("theme", "value"))
