@@ -35,7 +35,17 @@
     var point = trig.value.points[0];
     var t = stepOf(point);
     if (t === null || !(source in GRAPHS)) { return window.dash_clientside.no_update; }
-    var slot = GRAPHS[source].slot(point.curveNumber);
+    moveCursors(GRAPHS[source].slot(point.curveNumber), t);
+    return window.dash_clientside.no_update;
+  };
+
+  /* The step inspector's slider moves the cursors to its step on the current run. */
+  window.playgroundCursorAt = function (t) {
+    if (typeof t === "number") { moveCursors(0, t); }
+    return window.dash_clientside.no_update;
+  };
+
+  function moveCursors(slot, t) {
     Object.keys(GRAPHS).forEach(function (id) {
       var gd = plot(id);
       if (!gd || !gd.data || !gd.data.length) { return; }
@@ -48,6 +58,5 @@
       window.Plotly.restyle(gd, {x: [ok ? [x] : []], y: [ok ? [y] : []],
                                  text: [ok ? ["step " + t] : []]}, [cursor]);
     });
-    return window.dash_clientside.no_update;
-  };
+  }
 })();

@@ -227,9 +227,8 @@ def layout(**query):
                 html.Div(_legend(runs, theme), id="legend", className="legend"),
                 html.Div([
                     _graph("lr-graph", figures["lr"], "Learning rate",
-                           dcc.Checklist(id="lr-log", options=[{"label": "log scale",
-                                                                "value": "log"}],
-                                         value=[], className="control-check small")),
+                           dcc.Checklist(id="lr-log", options=LR_OPTIONS, value=[],
+                                         inline=True, className="control-check small")),
                     _graph("loss-graph", figures["loss"], "Loss"),
                     _graph("path-graph", figures["path"], "Path on the surface",
                            html.Span("click the map to start there", className="hint")),
@@ -245,6 +244,7 @@ def layout(**query):
                              className="threshold"),
                     html.Div(_table(runs, DEFAULT_THRESHOLD), id="summary"),
                 ], className="below"),
+                explore_panel(runs),
                 html.Div([
                     html.Section(formula_panel(current), id="formula", className="formula"),
                     html.Section([
@@ -261,6 +261,117 @@ def layout(**query):
     ], id="app-root", className=f"app theme-{theme}")
 
 
+LR_OPTIONS = [{"label": "log scale", "value": "log"},
+              {"label": "SGD stability limit", "value": "stability",
+               "title": "On the quadratic surfaces: the lr above which SGD diverges "
+                        "(2/λ, with momentum 2(1+β)/λ), and the steps above it"}]
+
+
+def explore_panel(runs):
+    """Tools beside the plots, each folded away until opened: the step inspector, the
+    convergence checks (Robbins-Monro sums, the stability bound) and Smith's LR range
+    test with "use this lr"."""
+    n = len(runs[0].result["lr"])
+    return html.Div([
+        html.Details([
+            html.Summary("Step inspector"),
+            html.P("Pick a step: every run's lr, momentum, loss, gradient norm and "
+                   "position there.", className="hint"),
+            dcc.Slider(id="inspect-step", min=0, max=n, step=1, value=0,
+                       marks=None, tooltip={"placement": "bottom", "always_visible": True},
+                       updatemode="drag", className="inspect-slider"),
+            html.Div(_inspector(runs, 0), id="inspector"),
+        ], className="tool", id="inspector-tool"),
+        html.Details([
+            html.Summary("Will it converge?"),
+            html.Div(_diagnostics(runs), id="diagnostics"),
+        ], className="tool"),
+        html.Details([
+            html.Summary("Batch size (noisy quadratic)"),
+            html.P("A minibatch of B samples averages B shifts: the gradient noise falls "
+                   "by 1/√B. Grow the batch by a factor and rescale the lr by the linear "
+                   "rule (×B, Goyal et al.) or the square-root rule (×√B).",
+                   className="hint"),
+            html.Div([
+                html.Label("Grow the batch ×", htmlFor="batch-factor",
+                           className="control-label"),
+                dcc.Input(id="batch-factor", type="number", min=2, step=1, value=4,
+                          className="control-input small"),
+                *(html.Button(text, id={"type": "batch", "rule": rule},
+                              className="button small")
+                  for rule, text in BATCH_RULES.items()),
+            ], className="exports"),
+            html.Div(id="batch-msg", className="control-msg", role="alert"),
+        ], className="tool"),
+        html.Details([
+            html.Summary("Pitfalls"),
+            html.P("Two silent bugs of real training loops, each shown against the correct "
+                   "run.", className="hint"),
+            html.Div([
+                html.Label("Resume from a checkpoint at step", htmlFor="resume-at",
+                           className="control-label"),
+                dcc.Input(id="resume-at", type="number", min=1, step=1, value=max(1, n // 2),
+                          className="control-input small"),
+                html.Span("without the scheduler's state", className="control-label"),
+                html.Button("Show", id={"type": "pitfall", "kind": "resume"},
+                            className="button small"),
+            ], className="exports"),
+            html.Div([
+                html.Label("Step the schedule once per epoch of", htmlFor="epoch-steps",
+                           className="control-label"),
+                dcc.Input(id="epoch-steps", type="number", min=1, step=1, value=50,
+                          className="control-input small"),
+                html.Span("steps, not once per batch", className="control-label"),
+                html.Button("Show", id={"type": "pitfall", "kind": "per-epoch"},
+                            className="button small"),
+            ], className="exports"),
+            html.Div(id="pitfall-result"),
+        ], className="tool"),
+        html.Details([
+            html.Summary("LR range test"),
+            html.P("Smith's test: the same surface, start and optimizer, with the lr swept "
+                   "from 1e-4 to 10 over 200 steps. The loss falls fastest near a good lr "
+                   "and blows up past the largest usable one.", className="hint"),
+            html.Button("Run the range test", id="range-run", className="button small"),
+            html.Div(id="range-result"),
+        ], className="tool"),
+    ], className="explore")
+
+
+BATCH_RULES = {"none": "Noise only", "linear": "Noise and lr ×B",
+               "sqrt": "Noise and lr ×√B"}
+
+
+def _inspector(runs, t: int):
+    """The step inspector's table: each run at step ``t`` (a dash where a run is shorter
+    or had diverged)."""
+    head = html.Tr([html.Th(h) for h in ("Run", "lr", "momentum / β1", "loss",
+                                         "gradient norm", "position (x, y)")])
+    rows = []
+    for view in runs:
+        steps = len(view.result["lr"])
+        s = tools.inspect_step(view.result, min(t, steps)) if t <= steps else {}
+        pos = ("—" if s.get("x") is None else f"({fig.fmt(s['x'])}, {fig.fmt(s['y'])})")
+        rows.append(html.Tr([html.Td([_swatch(view.slot, "light"), view.label]),
+                             *(html.Td(_fmt(s.get(k))) for k in
+                               ("lr", "momentum", "loss", "grad_norm")),
+                             html.Td(pos)]))
+    return [html.P(f"Step {t}", className="inspect-step-label"),
+            html.Table([html.Thead(head), html.Tbody(rows)], className="summary")]
+
+
+def _diagnostics(runs):
+    """The current run's convergence checks in words: the Robbins-Monro sums and, on the
+    quadratic surfaces, the SGD stability bound."""
+    current = runs[0]
+    rm = tools.robbins_monro(current.result)
+    st = tools.stability(current.run, current.result)
+    return [html.H4("Robbins–Monro: do the steps add up, and the noise not?"),
+            html.P(rm["text"]),
+            html.H4("Stability: how large may the lr be?"),
+            html.P(st["text"])]
+
+
 ANIMATION_SPEEDS = (10, 30, 100, 300)
 """Steps per second the animation can play at (assets/animate.js plays it in the browser)."""
 
@@ -273,7 +384,7 @@ def animation_bar():
     return html.Div([
         html.Button("▶ Play", id="anim-play", className="button small primary",
                     title="Play the current run step by step (space)"),
-        html.Button("⏮", id="anim-start", className="button small",
+        html.Button("|◀", id="anim-start", className="button small",
                     title="Back to step 0 (Home)"),
         html.Button("◀", id="anim-back", className="button small",
                     title="One step back (←; shift: ten)"),
@@ -461,8 +572,10 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     # a lesson's marks describe its own runs: the first change redraws without them
     full = trigger in ("theme", "pins") or bool(lesson_marks)
     new_key = _surface_key(runs[0].run)
-    figures = _figure_updates(runs, theme, bool(lr_log), full=full,
+    options = lr_log or []
+    figures = _figure_updates(runs, theme, "log" in options, full=full,
                               surface_changed=new_key != surface_key)
+    _stability_guide(figures[0], runs[0], theme, "stability" in options)
     return (*figures, errors, lr_out, slider, *start_out, new_key,
             page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]),
             _legend(runs, theme), *groups, False if lesson_marks else no)
@@ -527,6 +640,128 @@ def _figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: 
         path["layout"]["title"] = full_path.layout.title
         path["layout"]["uirevision"] = full_path.layout.uirevision
     return lr, loss, path
+
+
+def _stability_guide(lr_figure, current, theme: str, show: bool) -> None:
+    """Draw (or take away) the SGD stability limit on the lr plot (a figure or a Patch)."""
+    shapes = []
+    if show:
+        threshold = tools.stability(current.run, current.result)["threshold"]
+        shapes = fig.stability_shapes(threshold, current.result["lr"], theme)
+    if isinstance(lr_figure, Patch):
+        lr_figure["layout"]["shapes"] = shapes
+    else:
+        lr_figure.layout.shapes = shapes
+
+
+@callback(Output("inspector", "children"), Output("diagnostics", "children"),
+          Output("inspect-step", "max"), Input("inspect-step", "value"),
+          Input("page-query", "data"), Input("pins", "data"), prevent_initial_call=True)
+def update_inspector(t, query, pins):
+    """The step inspector and the convergence checks follow the runs and the step."""
+    current, _ = from_query((query or "/?").split("?", 1)[1])
+    runs = _views(current, pins or [])
+    n = max(len(v.result["lr"]) for v in runs)
+    t = min(max(0, int(t or 0)), n)
+    return _inspector(runs, t), _diagnostics(runs), n
+
+
+@callback(Output("range-result", "children"), Input("range-run", "n_clicks"),
+          State("page-query", "data"), prevent_initial_call=True)
+def run_range_test(_clicks, query):
+    """Smith's LR range test on the current surface and optimizer, with "use this lr"."""
+    current, _ = from_query((query or "/?").split("?", 1)[1])
+    analysis = tools.lr_range_analysis(simulate(tools.lr_range_config(current)))
+    picks = [("Use the suggested lr", analysis["suggested_lr"],
+              "a tenth of the minimum-loss lr (fastai's rule)"),
+             ("Use the steepest-descent lr", analysis["steepest_lr"],
+              "where the loss falls fastest (Smith)")]
+    buttons = [html.Button(f"{text}: {fig.fmt(lr)}", id={"type": "use-lr", "lr": lr},
+                           className="button small", title=why)
+               for text, lr, why in picks if lr is not None]
+    if not buttons:
+        return html.P("The loss never fell steadily in this sweep: the test has nothing to "
+                      "suggest for this start and optimizer.", className="hint")
+    return [dcc.Graph(figure=fig.range_test_figure(analysis), config=GRAPH_CONFIG,
+                      className="range-graph"),
+            html.Div(buttons, className="exports")]
+
+
+@callback(Output("lr", "value", allow_duplicate=True),
+          Input({"type": "use-lr", "lr": ALL}, "n_clicks"), prevent_initial_call=True)
+def use_lr(clicks):
+    """A range-test suggestion becomes the run's lr (the plots follow as for typing it)."""
+    lr = ctx.triggered_id["lr"] if isinstance(ctx.triggered_id, dict) else None
+    if not any(clicks) or not isinstance(lr, (int, float)) or isinstance(lr, bool):
+        return dash.no_update
+    return float(f"{lr:.3g}")
+
+
+@callback(Output({"type": "param", "key": ALL}, "value", allow_duplicate=True),
+          Output("lr", "value", allow_duplicate=True), Output("batch-msg", "children"),
+          Input({"type": "batch", "rule": ALL}, "n_clicks"), State("batch-factor", "value"),
+          State("page-query", "data"), prevent_initial_call=True)
+def grow_batch(clicks, factor, query):
+    """Grow the minibatch: the noise control falls by 1/sqrt(B) and the lr follows the
+    chosen rule (tools.with_batch_size); the plots follow as for typing the values."""
+    keys = [o["id"]["key"] for o in ctx.outputs_list[0]]
+    unchanged = [dash.no_update] * len(keys)
+    rule = ctx.triggered_id.get("rule") if isinstance(ctx.triggered_id, dict) else None
+    if not any(clicks) or rule not in BATCH_RULES:
+        return unchanged, dash.no_update, dash.no_update
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 2 \
+            or factor != int(factor) or factor > 4096:
+        return unchanged, dash.no_update, "The factor must be a whole number from 2 to 4096."
+    current, _ = from_query((query or "/?").split("?", 1)[1])
+    try:
+        grown = tools.with_batch_size(current, int(factor),
+                                      None if rule == "none" else rule)
+    except ConfigError as e:
+        return unchanged, dash.no_update, (
+            "Pick the noisy quadratic first: batch size only matters where the gradient "
+            "is noisy." if e.field == "problem.name" else str(e))
+    _, values, _ = form_from_config(grown)
+    return ([values[k] if k in values else dash.no_update for k in keys],
+            values["run.run.lr"], "")
+
+
+@callback(Output("pitfall-result", "children"),
+          Input({"type": "pitfall", "kind": ALL}, "n_clicks"), State("resume-at", "value"),
+          State("epoch-steps", "value"), State("page-query", "data"), prevent_initial_call=True)
+def show_pitfall(clicks, resume_at, epoch_steps, query):
+    """A pitfall replayed on the current run: the buggy loop against the correct one."""
+    kind = ctx.triggered_id.get("kind") if isinstance(ctx.triggered_id, dict) else None
+    if not any(clicks) or kind not in ("resume", "per-epoch"):
+        return dash.no_update
+    current, _ = from_query((query or "/?").split("?", 1)[1])
+    whole = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) \
+        and v == int(v)  # noqa: E731
+    try:
+        if kind == "resume":
+            if not whole(resume_at):
+                raise ConfigError("at", "must be a whole number of steps")
+            out = tools.resume_without_scheduler_state(current, int(resume_at))
+            title = f"Resumed at step {out['at']} without the scheduler's state"
+            text = (f"At step {out['at']} the rebuilt scheduler starts its schedule again: "
+                    "the lr jumps back to its first value (warmup included), and the "
+                    "optimizer's moments restart from zero. Save and restore "
+                    "scheduler.state_dict() (and the optimizer's) with the weights.")
+        else:
+            if not whole(epoch_steps):
+                raise ConfigError("steps_per_epoch", "must be a whole number of steps")
+            out = tools.stepped_per_epoch(current, int(epoch_steps))
+            title = f"Scheduler stepped once per epoch of {out['steps_per_epoch']} steps"
+            text = ("Stepped once per epoch, the scheduler has taken only e steps in epoch e: "
+                    "a per-batch schedule such as OneCycleLR barely leaves its start. Call "
+                    "scheduler.step() after every optimizer.step().")
+    except ConfigError as e:
+        return html.P(f"Cannot show this for the current run: {e.message}.",
+                      className="control-msg")
+    if not out["exact"]:
+        text += (" (Replayed with fresh optimizer state at each restart and, on the noisy "
+                 "surface, fresh noise: close to, not exactly, the PyTorch loop.)")
+    return [dcc.Graph(figure=fig.pitfall_figure(out["correct"], out["buggy"], title),
+                      config=GRAPH_CONFIG, className="range-graph"), html.P(text)]
 
 
 @callback(Output("pins", "data"), Input("pin", "n_clicks"), Input("clear-pins", "n_clicks"),
@@ -615,6 +850,12 @@ clientside_callback(
         return window.dash_clientside.no_update;
     }""",
     Output("url-sync", "data"), Input("page-query", "data"))
+
+# The step inspector's step is marked on all three plots (in the browser).
+clientside_callback(
+    "function (t) { return window.playgroundCursorAt(t); }",
+    Output("inspect-step", "className"), Input("inspect-step", "value"),
+    prevent_initial_call=True)
 
 # Hovering a step in any plot highlights the same step in the other two (in the browser).
 clientside_callback(

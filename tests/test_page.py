@@ -316,3 +316,65 @@ def test_an_export_click_downloads_the_file():
     out = copy_context().run(run)
     assert out["filename"] == "playground_runs.csv"
     assert len(out["content"].strip().splitlines()) == 1 + 61
+
+
+# --- The tools under the plots -------------------------------------------------------------
+
+def _cells(table_children):
+    """The step inspector's rows as lists of cell texts (the run label last in its cell)."""
+    _, table = table_children
+    rows = table.children[1].children
+    return [[c.children[-1] if isinstance(c.children, list) else c.children
+             for c in row.children] for row in rows]
+
+
+def test_the_step_inspector_reads_every_run_at_the_chosen_step():
+    current = {"problem": {"name": "quadratic_bowl"}, "steps": 100,
+               "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9}}
+    pinned = {**current, "steps": 40, "optimizer": {"name": "adam", "lr": 0.05}}
+    query = playground.page_path(current, [pinned])
+    table, _, n = call(page.update_inspector, "inspect-step", t=57, query=query,
+                       pins=[pinned])
+    assert n == 100  # the slider reaches the longest run's last point
+    rows = _cells(table)
+    want = playground.simulate(current)
+    # torch's SGD: the step from p_57 uses lr 0.1 and momentum 0.9
+    assert rows[0][1:3] == [fig.fmt(0.1), fig.fmt(0.9)]
+    assert rows[0][3] == fig.fmt(float(want["loss"][57]))
+    x, y = want["path"][57]
+    assert rows[0][5] == f"({fig.fmt(float(x))}, {fig.fmt(float(y))})"
+    assert rows[1][1:] == ["—"] * 5  # the pinned run has only 40 steps
+
+
+def test_the_stability_limit_is_drawn_where_it_applies():
+    valley = {"problem": {"name": "elongated_valley", "condition": 20.0},
+              "start": [-2.5, 1.0], "steps": 60,
+              "optimizer": {"name": "sgd", "lr": 0.105},
+              "schedule": {"name": "StepLR", "step_size": 20, "gamma": 0.5}}
+    out = update("lr-log", valley, lr_log=["stability"])
+    shapes = operations(out["lr_fig"])[("layout", "shapes")]
+    line, *bands = shapes
+    assert line["y0"] == pytest.approx(2 / 20.0)  # 2 / lambda_max
+    # lr 0.105 for steps 0-19 is above 0.1; 0.0525 after the first drop is below
+    assert [(b["x0"], b["x1"]) for b in bands] == [(-0.5, 19.5)]
+    adam = {**valley, "optimizer": {"name": "adam", "lr": 0.105}}
+    assert operations(update("lr-log", adam, lr_log=["stability"])["lr_fig"])[
+        ("layout", "shapes")] == []
+    assert operations(update("lr-log", valley, lr_log=[])["lr_fig"])[
+        ("layout", "shapes")] == []
+
+
+def test_the_range_test_suggests_an_lr_that_the_page_then_uses():
+    config = {"problem": {"name": "elongated_valley"}, "start": [-2.5, 1.0],
+              "optimizer": {"name": "sgd", "lr": 0.01}}
+    graph, buttons = call(page.run_range_test, "range-run", _clicks=1,
+                          query=playground.page_path(config))
+    assert graph.figure.layout.xaxis.type == "log"
+    suggested = buttons.children[0].id["lr"]
+    # SGD on this valley (condition 25) diverges above lr 2/25: the suggestion is below
+    assert 0.005 < suggested < 2 / 25
+    chosen = call(page.use_lr, json.dumps(buttons.children[0].id, separators=(",", ":"),
+                                          sort_keys=True), clicks=[1])
+    assert chosen == float(f"{suggested:.3g}")
+    run = playground.simulate({**config, "optimizer": {"name": "sgd", "lr": chosen}})
+    assert run["diverged_at"] is None and run["loss"][-1] < 1e-6
