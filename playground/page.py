@@ -273,8 +273,9 @@ def explore_panel(runs):
     test with "use this lr"."""
     n = len(runs[0].result["lr"])
     return html.Div([
+        dcc.Store(id="tools-query"),
         html.Details([
-            html.Summary("Step inspector"),
+            html.Summary("Step inspector", id="inspector-summary"),
             html.P("Pick a step: every run's lr, momentum, loss, gradient norm and "
                    "position there.", className="hint"),
             dcc.Slider(id="inspect-step", min=0, max=n, step=1, value=0,
@@ -283,9 +284,9 @@ def explore_panel(runs):
             html.Div(_inspector(runs, 0), id="inspector"),
         ], className="tool", id="inspector-tool"),
         html.Details([
-            html.Summary("Will it converge?"),
+            html.Summary("Will it converge?", id="diagnostics-summary"),
             html.Div(_diagnostics(runs), id="diagnostics"),
-        ], className="tool"),
+        ], className="tool", id="diagnostics-tool"),
         html.Details([
             html.Summary("Batch size (noisy quadratic)"),
             html.P("A minibatch of B samples averages B shifts: the gradient noise falls "
@@ -654,10 +655,27 @@ def _stability_guide(lr_figure, current, theme: str, show: bool) -> None:
         lr_figure.layout.shapes = shapes
 
 
+# The inspector and the checks follow the runs only while one of them is open: a folded
+# panel costs no request per change. Opening one brings it up to date.
+clientside_callback(
+    """function (query, c1, c2) {
+        var trig = (dash_clientside.callback_context.triggered || []).map(function (t) {
+            return t.prop_id; });
+        var opened = trig.some(function (p) { return p.indexOf('-summary.') > 0; });
+        var open = ['inspector-tool', 'diagnostics-tool'].some(function (id) {
+            var el = document.getElementById(id); return el && el.open; });
+        return (opened || open) ? query : window.dash_clientside.no_update;
+    }""",
+    Output("tools-query", "data"), Input("page-query", "data"),
+    Input("inspector-summary", "n_clicks"), Input("diagnostics-summary", "n_clicks"),
+    prevent_initial_call=True)
+
+
 @callback(Output("inspector", "children"), Output("diagnostics", "children"),
           Output("inspect-step", "max"), Input("inspect-step", "value"),
-          Input("page-query", "data"), Input("pins", "data"), prevent_initial_call=True)
-def update_inspector(t, query, pins):
+          Input("tools-query", "data"), State("page-query", "data"), State("pins", "data"),
+          prevent_initial_call=True)
+def update_inspector(t, _opened, query, pins):
     """The step inspector and the convergence checks follow the runs and the step."""
     current, _ = from_query((query or "/?").split("?", 1)[1])
     runs = _views(current, pins or [])

@@ -333,8 +333,8 @@ def test_the_step_inspector_reads_every_run_at_the_chosen_step():
                "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9}}
     pinned = {**current, "steps": 40, "optimizer": {"name": "adam", "lr": 0.05}}
     query = playground.page_path(current, [pinned])
-    table, _, n = call(page.update_inspector, "inspect-step", t=57, query=query,
-                       pins=[pinned])
+    table, _, n = call(page.update_inspector, "inspect-step", t=57, _opened=None,
+                       query=query, pins=[pinned])
     assert n == 100  # the slider reaches the longest run's last point
     rows = _cells(table)
     want = playground.simulate(current)

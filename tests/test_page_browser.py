@@ -6,6 +6,7 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 import playground
+from playground.figures import fmt
 from playground.form import DEFAULT_CONFIG
 
 pytestmark = pytest.mark.browser
@@ -160,3 +161,22 @@ def test_a_lesson_from_the_menu_opens_its_runs_explanation_and_typeset_formula(p
         "return document.querySelectorAll('#formula mjx-container').length"), page=page)
     assert "$$" not in page.find_element("#formula").text
     assert page.get_logs() == []
+
+
+def test_the_step_inspector_follows_the_runs_once_opened_and_marks_the_step(page):
+    set_input(page, "#lr", "0.0234")  # a change while the inspector is folded away
+    wait_until(lambda: "0.0234" in page.driver.current_url, page=page)
+    page.find_element("#inspector-summary").click()
+    config, _ = playground.from_query(page.driver.current_url.split("?", 1)[1])
+    lr = playground.simulate(config)["lr"]
+    first_lr = "#inspector table.summary tbody tr td:nth-child(2)"
+    wait_until(lambda: page.find_element(first_lr).text == fmt(float(lr[0])), page=page)
+    # the slider picks a step: the table moves there and the lr plot's cursor marks it
+    slider = page.find_element("#inspect-step .rc-slider, #inspect-step [role='slider']")
+    page.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
+    slider.send_keys(Keys.ARROW_RIGHT * 5)
+    wait_until(lambda: page.find_element(".inspect-step-label").text == "Step 5", page=page)
+    assert page.find_element(first_lr).text == fmt(float(lr[5]))
+    cursor = page.driver.execute_script(
+        "return document.querySelector('#lr-graph .js-plotly-plot').data.length - 1")
+    wait_until(lambda: trace(page, "lr-graph", cursor, "x") == [5], page=page)
