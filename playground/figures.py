@@ -784,12 +784,12 @@ _FIGURE_KINDS = ("lr", "loss", "path")
 
 def with_marks(figures: dict, marks: list[dict], runs: list[RunView],
                theme: str = "light") -> dict:
-    """The figures (kind -> go.Figure) with a lesson's marks (``lessons.marks``) drawn in:
-    step lines and spans as shapes over the plot's height, lines, series and points as
+    """The figures (kind -> go.Figure, any of them) with a lesson's marks
+    (``lessons.marks``) drawn in: step lines and spans as shapes over the plot's height, lines, series and points as
     traces just before the cursor (which stays last), each in its run's colour."""
     by_run = {i: r for i, r in enumerate(sorted(runs, key=lambda r: r.slot))}
     out = {}
-    for kind in _FIGURE_KINDS:
+    for kind in (k for k in _FIGURE_KINDS if k in figures):
         fig = go.Figure(figures[kind])
         traces, shapes = [], []
         for m in (m for m in marks if m["plot"] == kind):

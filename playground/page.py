@@ -264,7 +264,11 @@ def layout(**query):
 LR_OPTIONS = [{"label": "log scale", "value": "log"},
               {"label": "SGD stability limit", "value": "stability",
                "title": "On the quadratic surfaces: the lr above which SGD diverges "
-                        "(2/λ, with momentum 2(1+β)/λ), and the steps above it"}]
+                        "(2/λ, with momentum 2(1+β)/λ), and the steps above it"},
+              {"label": "effective step", "value": "effective",
+               "title": "Each run's actual step per unit of gradient, |Δp|/|g| (dash-dot): "
+                        "Adam's and RMSprop's real step size next to the nominal lr; for "
+                        "plain SGD it is the lr itself"}]
 
 
 def explore_panel(runs):
@@ -571,11 +575,15 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
         else DEFAULT_THRESHOLD
     # a lesson's marks describe its own runs: the first change redraws without them
-    full = trigger in ("theme", "pins") or bool(lesson_marks)
-    new_key = _surface_key(runs[0].run)
     options = lr_log or []
+    # the effective-step series sit between the slots and the cursor: whole figures
+    full = trigger in ("theme", "pins") or bool(lesson_marks) or "effective" in options \
+        or trigger == "lr-log"
+    new_key = _surface_key(runs[0].run)
     figures = _figure_updates(runs, theme, "log" in options, full=full,
                               surface_changed=new_key != surface_key)
+    if "effective" in options:
+        figures = (_with_effective_step(figures[0], runs, theme), *figures[1:])
     _stability_guide(figures[0], runs[0], theme, "stability" in options)
     return (*figures, errors, lr_out, slider, *start_out, new_key,
             page_path(config, pins or []), _table(runs, threshold, theme), _status(runs[0]),
@@ -641,6 +649,13 @@ def _figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: 
         path["layout"]["title"] = full_path.layout.title
         path["layout"]["uirevision"] = full_path.layout.uirevision
     return lr, loss, path
+
+
+def _with_effective_step(lr_figure, runs, theme: str):
+    """The lr figure with each run's effective step |dp|/|g| drawn as a series."""
+    marks = [{"kind": "series", "plot": "lr", "run": i, "label": "effective step |dp|/|g|",
+              "data": tools.effective_step(v.result)} for i, v in enumerate(runs)]
+    return fig.with_marks({"lr": lr_figure}, marks, runs, theme)["lr"]
 
 
 def _stability_guide(lr_figure, current, theme: str, show: bool) -> None:

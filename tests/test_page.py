@@ -351,16 +351,19 @@ def test_the_stability_limit_is_drawn_where_it_applies():
               "start": [-2.5, 1.0], "steps": 60,
               "optimizer": {"name": "sgd", "lr": 0.105},
               "schedule": {"name": "StepLR", "step_size": 20, "gamma": 0.5}}
-    out = update("lr-log", valley, lr_log=["stability"])
+    out = update("lr", valley, lr_log=["stability"])
     shapes = operations(out["lr_fig"])[("layout", "shapes")]
     line, *bands = shapes
     assert line["y0"] == pytest.approx(2 / 20.0)  # 2 / lambda_max
     # lr 0.105 for steps 0-19 is above 0.1; 0.0525 after the first drop is below
     assert [(b["x0"], b["x1"]) for b in bands] == [(-0.5, 19.5)]
+    # ticking the box redraws the whole figure, with the same guide
+    toggled = update("lr-log", valley, lr_log=["stability"])["lr_fig"]
+    assert [s.y0 for s in toggled.layout.shapes if s.type == "line"] == [line["y0"]]
     adam = {**valley, "optimizer": {"name": "adam", "lr": 0.105}}
-    assert operations(update("lr-log", adam, lr_log=["stability"])["lr_fig"])[
+    assert operations(update("lr", adam, lr_log=["stability"])["lr_fig"])[
         ("layout", "shapes")] == []
-    assert operations(update("lr-log", valley, lr_log=[])["lr_fig"])[
+    assert operations(update("lr", valley, lr_log=[])["lr_fig"])[
         ("layout", "shapes")] == []
 
 
@@ -378,3 +381,20 @@ def test_the_range_test_suggests_an_lr_that_the_page_then_uses():
     assert chosen == float(f"{suggested:.3g}")
     run = playground.simulate({**config, "optimizer": {"name": "sgd", "lr": chosen}})
     assert run["diverged_at"] is None and run["loss"][-1] < 1e-6
+
+
+def test_adams_effective_step_can_be_shown_beside_the_lr_on_any_run():
+    config = {"problem": {"name": "rosenbrock"}, "steps": 200,
+              "optimizer": {"name": "adam", "lr": 0.01}}
+    out = update("lr-log", config, lr_log=["effective"])
+    lr_fig = out["lr_fig"]  # a whole figure: the series sits before the cursor
+    series = [tr for tr in lr_fig.data if tr.name == "effective step |dp|/|g|"]
+    assert len(series) == 1 and lr_fig.data[-1].name == "cursor"
+    run = playground.simulate(config)
+    # Adam's first step moves each coordinate by about lr: |dp| ~ lr * sqrt(2), far more
+    # per unit of gradient than the nominal lr when the gradient is large
+    dp = np.linalg.norm(run["path"][1] - run["path"][0])
+    assert series[0].y[0] == pytest.approx(dp / run["grad_norm"][0], rel=1e-4)
+    assert series[0].y[0] != pytest.approx(0.01, rel=0.1)
+    plain = update("lr", config, lr_log=[])["lr_fig"]
+    assert isinstance(plain, dash.Patch)  # without the option changes stay patches
