@@ -101,7 +101,7 @@ def test_pinning_two_runs_shows_two_more_traces_in_every_plot(page):
         assert filled == [0, 1, 2], (graph, filled)
     lrs = {round(trace(page, "lr-graph", 3 * s)[60], 6) for s in range(3)}
     assert len(lrs) == 3  # three different runs
-    rows = page.find_elements("table.summary tbody tr")
+    rows = page.find_elements("#summary table.summary tbody tr")
     assert len(rows) == 3
 
 
