@@ -27,12 +27,14 @@ worker_class = "gthread"
 preload_app = False
 timeout = 60  # a worker's first request waits for its warm-up (~5 s)
 graceful_timeout = 20
-# An idle kept-alive connection closes after 1 s. A student's next change (seconds later)
-# opens a new one, and whichever worker is free accepts it. With a longer keep-alive the
-# connections stay where they are: after a worker restart every student is on the other
-# worker, which alone cannot carry the hall (measured: throughput fell to one worker's
-# ~135 changes/s, below the 150/s offered, and latency stayed at ~2.3 s for minutes).
-keepalive = 1
+# No keep-alive: each request comes on a new connection, which whichever worker is free
+# accepts. Kept-alive connections stay on the worker that accepted them: after a worker
+# restart every student sat on the other worker, which alone cannot carry the hall
+# (measured: throughput fell to one worker's ~135 changes/s, below the 150/s offered, and
+# latency stayed at ~2.3 s for minutes; with a 1-s keep-alive it still happened, since a
+# backlogged connection is never idle). A connection on the LAN costs well under a
+# millisecond; behind nginx (compose.yaml) the browser keeps its connection to nginx.
+keepalive = 0
 # Restart a worker after this many requests (a guard against slow leaks); the wide jitter
 # keeps two workers from restarting at the same moment.
 max_requests = 20000
