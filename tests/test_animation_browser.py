@@ -1,0 +1,207 @@
+"""The animation bar and lecture mode (assets/animate.js) in headless Chromium (dash_duo):
+all of it runs in the browser, so only a browser can show it works."""
+import re
+import time
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+import playground
+from playground.form import DEFAULT_CONFIG
+
+pytestmark = pytest.mark.browser
+
+PATH = 2
+"""The current run's path on path-graph; each figure's last trace is its cursor."""
+PLAY, PAUSE = "▶ Play", "❚❚ Pause"
+"""The play button's two texts."""
+
+
+@pytest.fixture
+def page(dash_duo):
+    from app import app, warm  # one app per process: Dash hands its callbacks to the first
+
+    warm()
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
+    return dash_duo
+
+
+def wait_until(condition, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for the page")
+
+
+def js(page, script: str):
+    return page.driver.execute_script(script)
+
+
+def cursor(page, graph: str, key: str = "x"):
+    """What the graph's cursor trace (its last) shows."""
+    return js(page, f"var gd = document.querySelector('#{graph} .js-plotly-plot');"
+                    f"var v = gd.data[gd.data.length - 1]['{key}'];"
+                    "return typeof v === 'string' ? v : v ? Array.from(v) : [];")
+
+
+def opacity(page, index: int = PATH):
+    return js(page, "var gd = document.querySelector('#path-graph .js-plotly-plot');"
+                    f"return gd._fullData.find(function (d) {{ return d.index === {index}; }})"
+                    ".opacity;")
+
+
+def drawn(page, graph: str):
+    """(lines, markers) Plotly drew in a graph's SVG."""
+    return tuple(js(page, f"var gd = document.querySelector('#{graph} .js-plotly-plot');"
+                          "return [gd.querySelectorAll('path.js-line[d^=M]').length,"
+                          "        gd.querySelectorAll('path.point').length];"))
+
+
+def readout(page) -> str:
+    return page.find_element("#anim-readout").text
+
+
+def step(page):
+    """The step the readout shows, or None when it is empty."""
+    m = re.match(r"step (\d+) / (\d+)", readout(page))
+    return int(m.group(1)) if m else None
+
+
+def play_text(page) -> str:
+    return page.find_element("#anim-play").text
+
+
+def press(page, *keys, shift=False):
+    """Keys as a user types them with nothing focused (the page's body)."""
+    js(page, "document.activeElement && document.activeElement.blur();")
+    chain = ActionChains(page.driver)
+    if shift:
+        chain.key_down(Keys.SHIFT)
+    for key in keys:
+        chain.send_keys(key)
+    if shift:
+        chain.key_up(Keys.SHIFT)
+    chain.perform()
+
+
+def set_input(page, selector: str, text: str):
+    element = page.find_element(selector)
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(Keys.BACKSPACE)
+    element.send_keys(text + Keys.ENTER)
+
+
+def test_a_control_change_stops_the_animation_and_a_new_run_plays_to_its_divergence(page):
+    page.find_element("#anim-play").click()
+    wait_until(lambda: (step(page) or 0) >= 3)
+    assert opacity(page) == pytest.approx(0.15)
+    d = playground.simulate({**DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": 200}})[
+        "diverged_at"]
+    assert d is not None and d > 5
+    set_input(page, "#lr", "200")  # the server sends new figures
+    wait_until(lambda: readout(page) == "" and opacity(page) == 1, timeout=15)
+    assert f"Diverged at step {d}" in page.find_element("#status").text
+    assert play_text(page) == PLAY
+    assert cursor(page, "path-graph") == [] and cursor(page, "lr-graph") == []
+    time.sleep(0.2)
+    assert readout(page) == ""  # stopped, not going on with the new run
+
+    Select(page.find_element("#anim-speed")).select_by_value("300")
+    page.find_element("#anim-play").click()
+    wait_until(lambda: play_text(page) == PLAY)  # stopped by itself
+    assert readout(page).startswith(f"step {d - 1} / 500")
+    assert readout(page).endswith(f"diverged at step {d}")
+    assert len(cursor(page, "path-graph")) == d  # points 0..d-1, the last finite one
+    Select(page.find_element("#anim-speed")).select_by_value("10")
+    page.find_element("#anim-play").click()  # at the end: from step 0 again
+    assert step(page) < d - 1  # 2 s to get back to the end at 10 steps/s
+    wait_until(lambda: step(page) >= 3)
+    assert page.get_logs() == []
+
+
+def test_keys_step_play_and_pause_but_not_while_typing(page):
+    press(page, Keys.ARROW_RIGHT)
+    assert step(page) == 1
+    press(page, Keys.ARROW_RIGHT)
+    assert step(page) == 2
+    press(page, Keys.ARROW_LEFT)
+    assert step(page) == 1
+    press(page, Keys.ARROW_RIGHT, shift=True)
+    assert step(page) == 11
+    assert cursor(page, "lr-graph") == [11] and cursor(page, "loss-graph") == [11]
+    assert drawn(page, "loss-graph") == (1, 1)  # the loss line and the cursor, both on show
+    assert drawn(page, "lr-graph")[0] == 1
+    assert len(cursor(page, "path-graph")) == 12  # points 0..11
+    page.find_element("#anim-forward").click()
+    assert step(page) == 12
+    press(page, Keys.HOME)
+    assert step(page) == 0
+    press(page, Keys.ARROW_LEFT)
+    assert step(page) == 0  # clamped
+    # the server draws runs up to their divergence; a NaN, were one sent, ends a run too
+    js(page, "var gd = document.querySelector('#path-graph .js-plotly-plot');"
+             "var x = Array.from(gd._fullData.find(function (d) { return d.index === 2; }).x);"
+             "x[30] = NaN; Plotly.restyle(gd, {x: [x]}, [2]);")
+    press(page, *[Keys.ARROW_RIGHT] * 4, shift=True)
+    assert readout(page).startswith("step 29 / 500")
+    assert readout(page).endswith("diverged at step 30")
+    assert len(cursor(page, "path-graph")) == 30
+    press(page, " ")
+    assert play_text(page) == PAUSE
+    press(page, " ")
+    assert play_text(page) == PLAY
+    paused = step(page)
+    field = page.find_element("#lr")  # typing in a field is typing, not playing
+    field.click()
+    field.send_keys(" ", Keys.ARROW_RIGHT, Keys.HOME)
+    time.sleep(0.2)
+    assert play_text(page) == PLAY and step(page) == paused
+
+
+def test_lecture_mode_play_grows_the_path_pause_stops_it_esc_leaves(page):
+    def font(part):
+        return js(page, "var gd = document.querySelector('#lr-graph .js-plotly-plot');"
+                        f"return gd.layout.{part}.size;")
+
+    def width():
+        return js(page, "return document.querySelector('#path-graph .main-svg')"
+                        ".getBoundingClientRect().width")
+
+    page.driver.set_window_size(1920, 1080)  # wide enough for the controls beside the plots
+    narrow = wait_until(lambda: (lambda w: w == (time.sleep(0.2) or width()) and w)(width()))
+    base, title = font("font"), font("title.font")
+    page.find_element("#lecture-toggle").click()
+    assert "lecture" in page.find_element("body").get_attribute("class")
+    assert not page.find_element("#controls").is_displayed()
+    assert page.find_element("#lecture-toggle").text == "Leave lecture mode"
+    assert font("font") > base and font("title.font") > title
+    wait_until(lambda: width() > narrow + 80)  # the plots took the controls' width
+
+    assert readout(page) == "" and opacity(page) == 1
+    page.find_element("#anim-play").click()
+    assert play_text(page) == PAUSE
+    first = wait_until(lambda: step(page) is not None and step(page) >= 3 and step(page))
+    later = wait_until(lambda: (step(page) or 0) > first + 3 and step(page))
+    assert re.fullmatch(r"step \d+ / 500 · lr [0-9.e-]+ · loss [0-9.e-]+", readout(page))
+    assert opacity(page) == pytest.approx(0.15)  # the whole path dimmed, the grown one drawn
+    assert len(cursor(page, "path-graph")) >= later + 1
+    assert cursor(page, "path-graph", "mode") == "lines+markers"
+    page.find_element("#anim-play").click()
+    assert play_text(page) == PLAY
+    paused = step(page)
+    time.sleep(0.3)  # at 30 steps/s a running animation would move ~9 steps
+    assert step(page) == paused
+    assert len(cursor(page, "lr-graph")) == 1 and cursor(page, "lr-graph")[0] == paused
+
+    press(page, Keys.ESCAPE)
+    assert page.find_element("#controls").is_displayed()
+    assert page.find_element("#lecture-toggle").text == "Lecture mode"
+    assert (font("font"), font("title.font")) == (base, title)
+    assert step(page) == paused  # leaving lecture mode keeps the frame on show
+    assert page.get_logs() == []
