@@ -19,16 +19,6 @@ PLAY, PAUSE = "▶ Play", "❚❚ Pause"
 """The play button's two texts."""
 
 
-@pytest.fixture
-def page(dash_duo):
-    from app import app, warm  # one app per process: Dash hands its callbacks to the first
-
-    warm()
-    dash_duo.start_server(app)
-    dash_duo.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
-    return dash_duo
-
-
 def wait_until(condition, timeout=10.0):
     end = time.time() + timeout
     while time.time() < end:

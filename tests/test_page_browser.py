@@ -12,16 +12,6 @@ from playground.form import DEFAULT_CONFIG
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def page(dash_duo):
-    from app import app, warm  # one app per process: Dash hands its callbacks to the first
-
-    warm()
-    dash_duo.start_server(app)
-    dash_duo.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
-    return dash_duo
-
-
 def trace(page, graph: str, index: int, key: str = "y"):
     """The values Plotly drew (its decoded full data) for one trace of a graph."""
     return page.driver.execute_script(
