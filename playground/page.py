@@ -464,6 +464,13 @@ def _pinned_results(pins_json: str) -> list[dict]:
     return simulate_batch(json.loads(pins_json))
 
 
+def _current_run(query: str | None) -> dict:
+    """The current run of the page path in the ``page-query`` store (which the server wrote,
+    so it parses; a forged one raises ConfigError, answered 400 by app.py)."""
+    current, _ = from_query((query or "/?").split("?", 1)[1])
+    return current
+
+
 def _surface_key(run: dict) -> str:
     return urlencode(sorted(run["problem"].items()))
 
@@ -692,7 +699,7 @@ clientside_callback(
           prevent_initial_call=True)
 def update_inspector(t, _opened, query, pins):
     """The step inspector and the convergence checks follow the runs and the step."""
-    current, _ = from_query((query or "/?").split("?", 1)[1])
+    current = _current_run(query)
     runs = _views(current, pins or [])
     n = max(len(v.result["lr"]) for v in runs)
     t = min(max(0, int(t or 0)), n)
@@ -703,7 +710,7 @@ def update_inspector(t, _opened, query, pins):
           State("page-query", "data"), prevent_initial_call=True)
 def run_range_test(_clicks, query):
     """Smith's LR range test on the current surface and optimizer, with "use this lr"."""
-    current, _ = from_query((query or "/?").split("?", 1)[1])
+    current = _current_run(query)
     analysis = tools.lr_range_analysis(simulate(tools.lr_range_config(current)))
     picks = [("Use the suggested lr", analysis["suggested_lr"],
               "a tenth of the minimum-loss lr (fastai's rule)"),
@@ -745,7 +752,7 @@ def grow_batch(clicks, factor, query):
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 2 \
             or factor != int(factor) or factor > 4096:
         return unchanged, dash.no_update, "The factor must be a whole number from 2 to 4096."
-    current, _ = from_query((query or "/?").split("?", 1)[1])
+    current = _current_run(query)
     try:
         grown = tools.with_batch_size(current, int(factor),
                                       None if rule == "none" else rule)
@@ -766,7 +773,7 @@ def show_pitfall(clicks, resume_at, epoch_steps, query):
     kind = ctx.triggered_id.get("kind") if isinstance(ctx.triggered_id, dict) else None
     if not any(clicks) or kind not in ("resume", "per-epoch"):
         return dash.no_update
-    current, _ = from_query((query or "/?").split("?", 1)[1])
+    current = _current_run(query)
     whole = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) \
         and v == int(v)  # noqa: E731
     try:
@@ -811,7 +818,7 @@ def update_pins(_pin, _clear, unpins, pins, query):
             return dash.no_update
         index = trigger["index"]
         return [p for i, p in enumerate(pins) if i != index]
-    current, _ = from_query((query or "/?").split("?", 1)[1])
+    current = _current_run(query)
     return (pins + [current])[-MAX_PINS:]
 
 
@@ -820,7 +827,7 @@ def update_pins(_pin, _clear, unpins, pins, query):
 def update_formula(query):
     """The formula follows the run, in a request of its own after the plots' (MathJax
     typesetting costs the renderer ~15 ms; the plots need not wait for it)."""
-    current, _ = from_query((query or "/?").split("?", 1)[1])
+    current = _current_run(query)
     return formula_panel(current)
 
 
@@ -830,7 +837,7 @@ def download(_clicks, query, pins):
     """Take it home: the runs as CSV or JSON, the current run as PyTorch or Optax code."""
     if not ctx.triggered_id or not any(_clicks):
         return dash.no_update
-    current, _ = from_query((query or "/?").split("?", 1)[1])
+    current = _current_run(query)
     file = export_file(ctx.triggered_id["kind"], current, pins or [])
     return dcc.send_string(file["content"], file["filename"])
 
