@@ -1,5 +1,7 @@
 """What the benchmarks share: where the repo is, how Chromium is started, small helpers."""
+import json
 import os
+import re
 import socket
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -9,6 +11,18 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run", "--window-size=1920,1080")
+
+
+def dockerfile_cmd() -> list[str]:
+    """The production server command: the Dockerfile's CMD."""
+    with open(os.path.join(ROOT, "Dockerfile"), encoding="utf-8") as f:
+        return json.loads(re.findall(r"^CMD (\[.*\])$", f.read(), re.M)[-1])
+
+
+def warmed_workers(log: str) -> int:
+    """How many gunicorn workers have logged their engine warm-up (this version's line,
+    and the older "engine warm in worker" of checkouts measured with --against)."""
+    return log.count("engine ready in") + log.count("engine warm in worker")
 
 
 def free_port() -> int:

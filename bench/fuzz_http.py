@@ -6,8 +6,9 @@ Run from the repository root (nothing to install beyond requirements.txt)::
     .venv/bin/python bench/fuzz_http.py --url http://127.0.0.1:8050
     .venv/bin/python bench/fuzz_http.py --scale 5 --seed 7
 
-Without ``--url`` it starts the Dockerfile's command (``gunicorn -c gunicorn.conf.py
-app:server``, the gunicorn next to this interpreter) on a free loopback port with one
+Without ``--url`` it starts the Dockerfile's command (``gunicorn -c
+python:playground.web.gunicorn_conf playground.web.server:server``, the gunicorn next to
+this interpreter) on a free loopback port with one
 worker, its log in a temporary file, and stops it afterwards (by its pid).
 
 It learns the real callbacks from ``/_dash-dependencies`` and the page's components from
@@ -57,9 +58,9 @@ from typing import Callable
 from urllib.parse import quote, urlsplit
 
 try:  # imported by the tests as bench.fuzz_http, or run as a script from bench/
-    from .common import children
+    from .common import children, dockerfile_cmd
 except ImportError:
-    from common import children
+    from common import children, dockerfile_cmd
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPDATE = "/_dash-update-component"
@@ -72,8 +73,7 @@ JSON = {"Content-Type": "application/json"}
 
 def production_command() -> list[str]:
     """The Dockerfile's CMD, with the gunicorn next to this interpreter."""
-    text = open(os.path.join(ROOT, "Dockerfile"), encoding="utf-8").read()
-    cmd = json.loads(re.findall(r"^CMD (\[.*\])$", text, re.M)[-1])
+    cmd = dockerfile_cmd()
     cmd[0] = os.path.join(os.path.dirname(sys.executable), cmd[0])
     return cmd
 

@@ -12,9 +12,9 @@ What it does, on this machine, in one run (everything on 127.0.0.1, bounded in t
 1. waits (polling every 15 s, up to 15 min) while another benchmark (bench/page.py,
    bench/engine.py) runs: they share the cores (again just before the load; one that
    starts during the load is named in the results);
-2. starts the exact production command, ``gunicorn -c gunicorn.conf.py app:server`` from
+2. starts the exact production command, ``gunicorn -c python:playground.web.gunicorn_conf playground.web.server:server`` from
    the repository root with HOST=127.0.0.1 and a free PORT (the worker count is
-   gunicorn.conf.py's default, one per CPU), with the ``gunicorn`` next to this
+   the gunicorn settings' default, one per CPU), with the ``gunicorn`` next to this
    interpreter (or to the one it was made from, or on PATH; ``--gunicorn PATH`` to choose),
    and waits until /health answers 200 and every worker has logged its engine warm-up;
 3. captures the requests a real browser makes (headless Chromium through Selenium, Chrome's
@@ -81,8 +81,8 @@ import urllib.error
 import urllib.request
 from collections import Counter
 
-from common import (CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, children, free_port, met,
-                    quantile)
+from common import (CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, children, dockerfile_cmd,
+                    free_port, met, quantile, warmed_workers)
 
 
 USERS = 300
@@ -195,10 +195,11 @@ def machine_cpu() -> tuple[float, float]:
 
 
 class Server:
-    """``gunicorn -c gunicorn.conf.py app:server`` in the repository root on a free port."""
+    """The production command (the Dockerfile's CMD) in the repository root on a free
+    port."""
 
     def __init__(self, gunicorn: str, port: int | None):
-        self.argv = [gunicorn, "-c", "gunicorn.conf.py", "app:server"]
+        self.argv = [gunicorn, *dockerfile_cmd()[1:]]
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -217,8 +218,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.tail()}")
             workers = self.workers()
-            if workers and self.health() and self.log_text().count(
-                    "engine warm in worker") >= len(workers):
+            if workers and self.health() and warmed_workers(self.log_text()) >= len(workers):
                 self.ready_s = time.perf_counter() - t0
                 return
             time.sleep(0.2)

@@ -45,7 +45,7 @@ import urllib.error
 import urllib.request
 
 from common import (CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, children, free_port, met,
-                    quantile)
+                    quantile, warmed_workers)
 
 
 TARGET_MEDIAN_MS = 70.0
@@ -307,7 +307,7 @@ class Server:
         """Under gunicorn: every booted worker has logged its engine warm-up."""
         log = self.tail(10_000)
         booted = log.count("Booting worker")
-        return booted == 0 or log.count("engine warm in worker") >= booted
+        return booted == 0 or warmed_workers(log) >= booted
 
     @property
     def kind(self) -> str:

@@ -1,15 +1,31 @@
 """Optimization Playground: learning-rate schedules steering gradient descent on 2D surfaces.
 
 The functional core (no Dash here): ``simulate(config)`` runs one config as described in
-``shared/CONTRACT.md``; ``simulate_batch(configs)`` runs several in one call.
-"""
-from .config import MAX_STEPS, from_query, page_path, resolve, to_query, validate
-from .engine import simulate, simulate_batch, warm_up
-from .optimizers import OPTIMIZERS
-from .params import ConfigError
-from .schedules import SCHEDULES
-from .surfaces import SURFACES
+``docs/run-format.md``; ``simulate_batch(configs)`` runs several in one call; ``show(...)``
+puts the page in a Jupyter notebook.
 
-__all__ = ["ConfigError", "MAX_STEPS", "OPTIMIZERS", "SCHEDULES", "SURFACES", "from_query",
-           "page_path", "resolve", "simulate", "simulate_batch", "to_query", "validate",
-           "warm_up"]
+Names are loaded on first use, so that importing a submodule (the gunicorn settings in
+``playground.web.gunicorn_conf``, read by gunicorn's master process) does not import JAX.
+"""
+from importlib import import_module
+
+_WHERE = {
+    "ConfigError": "params", "MAX_STEPS": "config", "OPTIMIZERS": "optimizers",
+    "SCHEDULES": "schedules", "SURFACES": "surfaces", "from_query": "config",
+    "page_path": "config", "resolve": "config", "simulate": "engine",
+    "simulate_batch": "engine", "to_query": "config", "validate": "config",
+    "warm_up": "engine", "show": "notebook",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'playground' has no attribute {name!r}")
+    value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -15,6 +15,8 @@ from .params import Entry, Param
 class Surface(Entry):
     loss: Callable = None
     """f(p, prm) -> scalar: the true loss."""
+    formula: str = ""
+    """The loss as text, in the typed-surface notation (``^`` for powers)."""
     noisy: bool = False
     """If true, the optimizer sees f(p - c_t) with c_t ~ N(0, noise_std^2 I) (a minibatch)."""
     window: Callable = None
@@ -49,11 +51,13 @@ _ORIGIN = lambda prm: (0.0, 0.0)  # noqa: E731
 SURFACES: dict[str, Surface] = {s.name: s for s in [
     Surface(
         name="quadratic_bowl", label="Quadratic bowl",
+        formula="(x^2 + y^2) / 2",
         summary="A round bowl: every direction has curvature 1.",
         loss=quadratic_bowl, window=lambda prm: ((-3.0, 3.0), (-3.0, 3.0)),
         minimum=_ORIGIN, start=(-2.5, 2.0), blowup=1e6, hessian_max=lambda prm: 1.0),
     Surface(
         name="elongated_valley", label="Elongated valley",
+        formula="(x^2 + condition*y^2) / 2",
         summary="An ill-conditioned bowl: steep across, shallow along the valley.",
         params=(Param("condition", "float", 25.0, "Condition number",
                       "Curvature across the valley divided by curvature along it.",
@@ -63,6 +67,7 @@ SURFACES: dict[str, Surface] = {s.name: s for s in [
         hessian_max=lambda prm: max(1.0, prm["condition"])),
     Surface(
         name="rosenbrock", label="Rosenbrock",
+        formula="(a - x)^2 + b*(y - x^2)^2",
         summary="A curved, flat-bottomed banana valley; the classic hard case.",
         params=(Param("a", "float", 1.0, "a", "The minimum sits at (a, a^2).",
                       low=-10.0, high=10.0),
@@ -74,6 +79,7 @@ SURFACES: dict[str, Surface] = {s.name: s for s in [
         minimum=lambda prm: (prm["a"], prm["a"] ** 2), start=(-1.5, 2.0), blowup=1e8),
     Surface(
         name="noisy_quadratic", label="Noisy quadratic",
+        formula="(x^2 + y^2) / 2",
         summary="The bowl seen through minibatches: each step sees a randomly shifted bowl.",
         params=(Param("noise_std", "float", 0.5, "Noise std", "Standard deviation of the "
                       "per-step shift c_t ~ N(0, noise_std^2 I).", low=0.0, ui_high=3.0),
@@ -82,3 +88,22 @@ SURFACES: dict[str, Surface] = {s.name: s for s in [
         minimum=_ORIGIN, start=(-2.5, 2.0), blowup=1e6, hessian_max=lambda prm: 1.0),
 ]}
 
+
+
+def catalogue() -> list[dict]:
+    """Every surface as plain data (``playground surfaces --json``): name, label, summary,
+    formula, parameters with their defaults, the plotting window, the default start and
+    the known minima, the last three for the default parameters. ``noisy`` surfaces show
+    the optimizer a minibatch view of the formula (the true loss)."""
+    out = []
+    for s in SURFACES.values():
+        prm = {p.name: p.default for p in s.params}
+        (x0, x1), (y0, y1) = s.window(prm)
+        out.append({"name": s.name, "label": s.label, "summary": s.summary,
+                    "formula": s.formula, "noisy": s.noisy,
+                    "params": [{"name": p.name, "default": p.default, "label": p.label,
+                                "help": p.help} for p in s.params],
+                    "window": [float(v) for v in (x0, x1, y0, y1)],
+                    "start": [float(v) for v in s.start],
+                    "minima": [[float(v) for v in s.minimum(prm)]]})
+    return out

@@ -1,4 +1,5 @@
-"""gunicorn settings, shared by `python app.py` and the Docker image.
+"""gunicorn settings, shared by `playground serve` (and `python app.py`) and the Docker
+image (`gunicorn -c python:playground.web.gunicorn_conf playground.web.server:server`).
 
 Each worker imports the app and compiles its own engine after the fork (the master never
 touches JAX: XLA's threads do not survive a fork), then answers /health with 200.
@@ -49,20 +50,15 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 
 
 def post_worker_init(worker):
-    import jax
+    # Workers share compiled engines through JAX's persistent cache: the Docker image
+    # ships one filled at build time (JAX_COMPILATION_CACHE_DIR); elsewhere the first
+    # worker fills one under $TMPDIR and the others and every restart load it.
+    from playground.web.server import server, warm
 
-    # Workers share compiled engines through JAX's persistent cache: the first worker
-    # compiles (~5 s), the others and every restart (max_requests) load it (~1 s).
-    jax.config.update("jax_compilation_cache_dir", os.environ.get(
-        "JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"),
-                                                  "playground-jax-cache")))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-
-    from app import server, warm
-
-    warm()
+    report = warm(os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(
+        os.environ.get("TMPDIR", "/tmp"), "playground-jax-cache"))
     # Serve one page to ourselves before any client: Dash sets itself up on its first
     # request, and concurrent first requests can catch it half done (plotly/dash#3971:
     # "dash is not a registered library", a blank page).
     server.test_client().get("/")
-    worker.log.info("engine warm in worker %s", worker.pid)
+    worker.log.info("worker %s: %s", worker.pid, report)
