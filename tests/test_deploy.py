@@ -1,5 +1,6 @@
 """The image's server, as the Dockerfile runs it (no Docker engine here): the exact CMD
-from the installed requirements, probed over HTTP; and the Dockerfile itself, linted."""
+from the installed requirements, started on a compile cache filled by the image's own
+build step and probed over HTTP; and the Dockerfile itself, linted."""
 import json
 import os
 import re
@@ -14,12 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from playground.web.serve import SERVER_ARGV
+
 ROOT = Path(__file__).resolve().parents[1]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 
 def dockerfile_cmd() -> list[str]:
-    text = (ROOT / "Dockerfile").read_text()
-    return json.loads(re.findall(r"^CMD (\[.*\])$", text, re.M)[-1])
+    return json.loads(re.findall(r"^CMD (\[.*\])$", DOCKERFILE, re.M)[-1])
+
+
+def dockerfile_compile() -> tuple[list[str], str]:
+    """The image's build-time compile step: its arguments after ``playground`` and the
+    cache directory it fills."""
+    line = re.search(r"\S*/playground (compile .*)$", DOCKERFILE, re.M).group(1).split()
+    return line, line[line.index("--cache-dir") + 1]
 
 
 def test_the_dockerfile_is_clean_under_hadolint():
@@ -30,7 +40,7 @@ def test_the_dockerfile_is_clean_under_hadolint():
 
 def test_the_image_runs_gunicorn_as_a_non_root_user_with_a_healthcheck():
     text = (ROOT / "Dockerfile").read_text()
-    assert dockerfile_cmd()[:3] == ["gunicorn", "-c", "gunicorn.conf.py"]
+    assert dockerfile_cmd() == SERVER_ARGV  # what `playground serve` runs too
     assert re.search(r"^USER 10001$", text, re.M) and "HEALTHCHECK" in text
     assert "--no-cache-dir" in text and "--debug" not in text
 
@@ -50,35 +60,83 @@ def _get(url, data=None, headers=None):
         return e.code, dict(e.headers), e.read()
 
 
-@pytest.fixture(scope="module")
-def server():
-    port = _free_port()
-    cmd = dockerfile_cmd()
-    cmd[0] = str(Path(sys.executable).parent / cmd[0])  # gunicorn from these requirements
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1",
-           "FRAME_ANCESTORS": "'self' https://course.example"}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    try:
+def test_the_image_serves_from_the_cache_its_build_step_fills():
+    args, cache_dir = dockerfile_compile()
+    assert re.search(rf"^\s*JAX_COMPILATION_CACHE_DIR={re.escape(cache_dir)}\s", DOCKERFILE,
+                     re.M), "the image's server must read the cache its build step filled"
+    assert DOCKERFILE.index(f"COPY --from=build {cache_dir}") > DOCKERFILE.index("FROM", 10)
+
+
+class Server:
+    """The image's CMD on a free port, its log in a file (a pipe would fill and block)."""
+
+    def __init__(self, tmp: Path, cache_dir: Path):
+        self.log = tmp / "server.log"
+        self.port = _free_port()
+        cmd = dockerfile_cmd()
+        cmd[0] = str(Path(sys.executable).parent / cmd[0])  # gunicorn from these requirements
+        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port),
+               "WEB_CONCURRENCY": "1", "FRAME_ANCESTORS": "'self' https://course.example",
+               "JAX_COMPILATION_CACHE_DIR": str(cache_dir),
+               "PYTHONPATH": str(ROOT)}  # the checkout's package, as the image installs it
+        with open(self.log, "w") as out:  # started outside the checkout, like the image
+            self.proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=out,
+                                         stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def wait_healthy(self, seconds: float = 120) -> None:
+        deadline = time.time() + seconds
         while time.time() < deadline:
             try:
-                if _get(base + "/health")[0] == 200:
-                    break
+                if _get(self.base + "/health")[0] == 200:
+                    return
             except OSError:
                 pass
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.5)
-        else:
-            raise AssertionError("the server never became healthy")
-        yield base
-    finally:
-        proc.terminate()
+            assert self.proc.poll() is None, self.log.read_text()
+            time.sleep(0.2)
+        raise AssertionError("the server never became healthy:\n" + self.log.read_text())
+
+    def stop(self) -> None:
+        self.proc.terminate()
         try:
-            proc.wait(timeout=20)
+            self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """A compile cache filled by the image's own build step (``playground compile``)."""
+    args, _ = dockerfile_compile()
+    cache_dir = tmp_path_factory.mktemp("jax-cache")
+    args[args.index("--cache-dir") + 1] = str(cache_dir)
+    out = subprocess.run([sys.executable, "-m", "playground", *args], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"[1-9]\d* programs compiled, 0 loaded", out.stdout), out.stdout
+    return cache_dir
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory, cache):
+    srv = Server(tmp_path_factory.mktemp("server"), cache)
+    try:
+        srv.wait_healthy()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def server(started):
+    return started.base
+
+
+def test_a_server_started_on_the_image_cache_compiles_nothing(started, cache):
+    line = re.search(r"engine ready in .*", started.log.read_text())
+    assert line, started.log.read_text()
+    assert re.search(r": 0 programs compiled, [1-9]\d* loaded from the cache \(cache "
+                     + re.escape(str(cache)) + r"\)", line.group(0)), line.group(0)
 
 
 def test_health_answers_once_the_engine_is_warm(server):
