@@ -14,7 +14,7 @@ _WHERE = {
     "SCHEDULES": "schedules", "SURFACES": "surfaces", "from_query": "config",
     "page_path": "config", "resolve": "config", "simulate": "engine",
     "simulate_batch": "engine", "to_query": "config", "validate": "config",
-    "warm_up": "engine", "show": "notebook",
+    "warm_up": "engine", "show": "web.notebook",
 }
 __all__ = sorted(_WHERE)
 
