@@ -1,6 +1,6 @@
 """The run config: its one definition, its validation and its URL query form.
 
-A config is a dict (JSON) as fixed by ``shared/CONTRACT.md``::
+A config is a dict (JSON) as fixed by ``docs/run-format.md``::
 
     {"problem": {"name": "rosenbrock"}, "start": [-1.5, 2.0], "steps": 500,
      "optimizer": {"name": "adam", "lr": 0.05},

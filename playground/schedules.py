@@ -9,7 +9,7 @@ never a Python branch, so changing it never compiles anything.
 
 They reproduce PyTorch's numbers: PyTorch steps most schedulers with a chainable
 recurrence; these are the closed forms of those recurrences, equal to float precision
-(see ``shared/reference/SCHEDULES.md``). ReduceLROnPlateau depends on the losses seen,
+(see ``docs/schedules.md`` §0.2). ReduceLROnPlateau depends on the losses seen,
 so it is a state transition instead.
 """
 from __future__ import annotations

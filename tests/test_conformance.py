@@ -1,8 +1,8 @@
 """Conformance: PyTorch's own scheduler test suite, replayed against the playground.
 
-``shared/reference/torch_lrscheduler_cases.json`` holds 65 cases of PyTorch's
+``tests/data/torch_lrscheduler_cases.json`` holds 65 cases of PyTorch's
 ``test/optim/test_lrscheduler.py`` with the lr (and momentum) sequences torch 2.13 computed
-for them (see that directory's README and SCHEDULES.md section 6). Every case is listed in
+for them (see ``tests/data/README.md`` and docs/schedules.md §6). Every case is listed in
 ``CASES`` below: either a ``Replay`` that says which playground schedule and parameters
 reproduce it, or the reason it cannot be a playground run. ``test_every_case_is_decided``
 keeps that list in step with the JSON.
@@ -19,9 +19,11 @@ through ``simulate`` with the default momentum range: the lr never depends on it
 reference momentum maps affinely onto that range (see ``momentum_in_default_range``).
 ReduceLROnPlateau replays only the pure state transition: a run's plateau watches the run's
 own losses, which cannot be made to equal the cases' metrics.
+
+The data file is part of the repository: if it is missing or unreadable, collecting this
+module fails (an error, never a skip).
 """
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +39,21 @@ from playground.params import INT32_MAX, RunContext  # noqa: E402
 from playground.schedules import (  # noqa: E402
     MAX_MILESTONES, SCHEDULES, plateau_init, reduce_lr_on_plateau)
 
-REFERENCE_DIR = Path(os.environ.get(   # /work/shared/reference beside the repo by default
-    "PLAYGROUND_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"))
-REFERENCE = REFERENCE_DIR / "torch_lrscheduler_cases.json"
-if not REFERENCE.exists():
-    pytest.skip(f"reference cases not found at {REFERENCE}", allow_module_level=True)
-JSON_CASES = {c["test"]: c for c in json.loads(REFERENCE.read_text())}
+REFERENCE = Path(__file__).resolve().parent / "data" / "torch_lrscheduler_cases.json"
+
+
+def load_cases(path: Path) -> dict:
+    """The reference cases by test name. A missing or unreadable file raises, so the module
+    fails at collection: the conformance suite must never pass by skipping."""
+    try:
+        cases = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise RuntimeError(f"cannot read the conformance data {path}: {e} "
+                           "(it ships with the repository; see tests/data/README.md)") from e
+    return {c["test"]: c for c in cases}
+
+
+JSON_CASES = load_cases(REFERENCE)
 
 RTOL_GROUP0 = 1e-12   # float64 against float64
 RTOL_GROUP1 = 1e-6    # group 1's lr is a float32 tensor in torch's fixture
@@ -63,12 +74,13 @@ class Replay:
     why: str = ""              # why a case that looks out of scope is still this replay
 
 
-CONSTANT_LR = "ConstantLR is not a playground schedule"
+# Skip reasons; docs/schedules.md §6.3 lists the same decisions.
+CONSTANT_LR = "ConstantLR is not a playground schedule (docs/schedules.md §1.1)"
 COMPOUND = ("compound schedulers (several schedulers stepping one optimizer, their factors "
-            "multiplying) are outside the run contract")
+            "multiplying) are outside the run format (docs/schedules.md §1.11)")
 CHAINED = ("ChainedScheduler of several schedulers (a product of factors) is outside the run "
-           "contract")
-FRACTIONAL_EPOCHS = ("step(epoch) with fractional epochs is outside the run contract: a run "
+           "format (docs/schedules.md §1.11)")
+FRACTIONAL_EPOCHS = ("step(epoch) with fractional epochs is outside the run format: a run "
                      "has whole steps")
 # mode='max' replayed as mode='min' on -metric. With threshold_mode='abs' that is exact:
 # a > best + thr  <=>  -a < (-best) - thr, since IEEE negation is exact and rounding is
@@ -78,7 +90,7 @@ MAX_REL = ("mode='max' with threshold_mode='rel' is not min/rel on negated metri
            "a > best*(1+threshold); min on -a: -a < -best*(1-threshold)); the playground "
            "watches a loss, mode 'min' only")
 NOT_WARMUP = ("only SequentialLR([LinearLR(s, 1.0, W), schedule], milestones=[W]) is a run "
-              "(the contract's warmup)")
+              "(the run format's warmup, docs/schedules.md §1.12)")
 EPOCH_IN_ORDER = ("step(t) for t = 0, 1, 2, ... in order sets the closed form at t, which is "
                   "the lr after t plain steps: what the playground computes")
 ONE_MEMBER = "a ChainedScheduler of one scheduler steps exactly as that scheduler"
@@ -197,7 +209,7 @@ CASES: dict[str, Replay | str] = {
     "test_CosineAnnealingWarmRestarts_lr2[T_mult=2]": FRACTIONAL_EPOCHS,
     "test_CosineAnnealingWarmRestarts_lr2[T_mult=4]": FRACTIONAL_EPOCHS,
     # Whole epochs, jumping back and forth: step(e) puts CAWR in the state of e plain
-    # steps (no epoch here hits the float-log misplacement of SCHEDULES.md 1.8), so the
+    # steps (no epoch here hits the float-log misplacement of docs/schedules.md §1.8), so the
     # pure function evaluated at t = epochs reproduces it. A run cannot jump: no simulate.
     "test_CosineAnnealingWarmRestarts_lr3[T_mult=1]": Replay(
         "CosineAnnealingWarmRestarts", {**CAWR, "T_mult": 1}, at="epochs", simulate=False),

@@ -1,8 +1,8 @@
 """The three plots as a user meets them: every run in its fixed slot, carrying exactly its
 simulated numbers, with the schedule's events, divergence and the surface drawn right.
 
-Expected steps and labels are worked out here from the definitions (CONTRACT.md and the
-PyTorch schedulers), not read back from the code under test.
+Expected steps and labels are worked out here from the definitions (docs/run-format.md and
+the PyTorch schedulers of docs/schedules.md §1), not read back from the code under test.
 """
 import base64
 import json

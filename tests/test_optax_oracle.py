@@ -1,10 +1,10 @@
 """Optax as a second oracle, in float32 (JAX's default mode; forced even under x64).
 
-Optax implements several of the schedules independently of PyTorch. SCHEDULES.md section 5
-lists where it gives PyTorch's numbers; exactly those pairs are compared here, each for a
-few parameter sets, as ``playground.simulate(config)["lr"]`` against the Optax schedule
-evaluated at counts 0..n-1 (optax ``schedule(count)`` is PyTorch's lr after ``count``
-scheduler steps, SCHEDULES.md section 2):
+Optax implements several of the schedules independently of PyTorch. docs/schedules.md §5
+lists where it gives PyTorch's numbers (the Optax calls are in §3); exactly those pairs are
+compared here, each for a few parameter sets, as ``playground.simulate(config)["lr"]``
+against the Optax schedule evaluated at counts 0..n-1 (optax ``schedule(count)`` is
+PyTorch's lr after ``count`` scheduler steps, docs/schedules.md §2):
 
   StepLR(k, g)               exponential_decay(b, k, g, staircase=True)
   MultiStepLR(ms, g)         piecewise_constant_schedule(b, {m: g})   (distinct milestones)
@@ -121,7 +121,7 @@ def test_schedule_matches_optax(schedule, lr, steps, optax_schedule, warmup):
 
 def test_known_difference_cosine_past_T_max():
     """CosineAnnealingLR is not clamped: past T_max PyTorch's lr climbs back to the base lr
-    at 2 T_max (SCHEDULES.md 1.7, 5.1), while optax's cosine_decay_schedule holds
+    at 2 T_max (docs/schedules.md §1.7, §5.1), while optax's cosine_decay_schedule holds
     alpha * b. The playground follows PyTorch's closed form, not optax."""
     b, T, eta = 0.1, 20, 0.01
     t = np.arange(2 * T + 1)
@@ -143,7 +143,7 @@ def test_known_difference_warmup_cosine_and_sgdr_past_horizon():
     ours = simulate_lr({"name": "CosineAnnealingLR", "T_max": D - W}, b, D + 3,
                        {"steps": W, "start_factor": 0.1})
     theirs = np.asarray(optax.warmup_cosine_decay_schedule(0.1, b, W, D)(counts(D + 3)))
-    np.testing.assert_allclose(ours[D + 1:], [0.0495, 0.1883], atol=1e-4)  # SCHEDULES 1.12
+    np.testing.assert_allclose(ours[D + 1:], [0.0495, 0.1883], atol=1e-4)  # schedules.md §1.12
     np.testing.assert_allclose(theirs[D + 1:], 0.0, atol=1e-7)
 
     sgdr = optax.sgdr_schedule([dict(init_value=b, peak_value=b, warmup_steps=0,

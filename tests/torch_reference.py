@@ -1,7 +1,7 @@
 """PyTorch reference implementation of one playground run: the test oracle.
 
 ``run_torch(cfg, blowup)`` replays a *resolved* config (the output of
-``playground.resolve``) with the canonical loop of CONTRACT.md, in float64, using
+``playground.resolve``) with the canonical loop of docs/run-format.md §6, in float64, using
 ``torch.optim`` and ``torch.optim.lr_scheduler`` themselves. The parity tests
 compare ``playground.simulate`` against it, so it deliberately contains no
 re-implementation of any update rule or schedule: PyTorch does all the numbers.
@@ -13,7 +13,8 @@ Loop, for t = 0 .. steps-1:
 Warmup {'steps': W, 'start_factor': s} is
 ``SequentialLR([LinearLR(s, 1.0, W), schedule], milestones=[W])`` (LinearLR
 constructed first); with ``constant`` it is the LinearLR alone; with
-ReduceLROnPlateau the LinearLR is stepped while t < W and the plateau from t = W.
+ReduceLROnPlateau the LinearLR is stepped while t < W and the plateau from t = W
+(docs/schedules.md §1.12).
 Divergence: the first path index k whose loss is non-finite or > ``blowup``
 ends the run; every array holds NaN from index k on.
 """
@@ -31,7 +32,8 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
 
 
 def surface_loss(problem, p):
-    """The surface formula of CONTRACT.md on a (2,) tensor, differentiable by autograd."""
+    """The surface formula of docs/run-format.md §3.2 on a (2,) tensor, differentiable by
+    autograd."""
     x, y, name = p[0], p[1], problem["name"]
     if name == "quadratic_bowl":
         return (x ** 2 + y ** 2) / 2
@@ -63,7 +65,8 @@ def make_schedule(opt, sched_cfg):
 
 
 def run_torch(cfg, blowup=float("inf")):
-    """Run a resolved config with torch.optim in float64; returns the contract's result."""
+    """Run a resolved config with torch.optim in float64; returns the result of
+    docs/run-format.md §7."""
     steps, problem = cfg["steps"], cfg["problem"]
     if problem["name"] not in ("quadratic_bowl", "elongated_valley", "rosenbrock"):
         raise NotImplementedError(f"no torch reference for problem {problem['name']!r}")
