@@ -2,6 +2,7 @@
 errors are named, the surface catalogue, and ``pip install .`` giving ``playground``."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -98,9 +99,11 @@ def test_the_surface_catalogue_lists_every_surface_with_a_true_minimum():
 def test_pip_install_gives_the_playground_command_with_the_page_assets(tmp_path):
     """Build the wheel as `pip install .` does and install it outside the checkout: the
     console script, the package and the page's CSS and JS are all there."""
-    wheels, target = tmp_path / "wheels", tmp_path / "site"
+    wheels, target, source = tmp_path / "wheels", tmp_path / "site", tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(  # builds leave build/ behind
+        ".git", ".venv", "build", "*.egg-info", ".jax_cache", "__pycache__", ".*_cache"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "--disable-pip-version-check", "-w", str(wheels), str(ROOT)],
+                            "--disable-pip-version-check", "-w", str(wheels), str(source)],
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = wheels.glob("*.whl")
