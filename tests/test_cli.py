@@ -110,7 +110,8 @@ def test_pip_install_gives_the_playground_command_with_the_page_assets(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
     for asset in (ROOT / "assets").iterdir():
         assert f"playground/assets/{asset.name}" in names
-    assert "playground/web/gunicorn_conf.py" in names
+    for module in (ROOT / "playground").rglob("*.py"):  # every package pyproject must list
+        assert module.relative_to(ROOT).as_posix() in names
     install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q",
                               "--disable-pip-version-check", "--target", str(target),
                               str(wheel)], capture_output=True, text=True, timeout=600)
