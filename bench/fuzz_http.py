@@ -8,8 +8,8 @@ Run from the repository root (nothing to install beyond requirements.txt)::
 
 Without ``--url`` it starts the Dockerfile's command (``gunicorn -c
 python:playground.web.gunicorn_conf playground.web.server:server``, the gunicorn next to
-this interpreter) on a free loopback port with one
-worker, its log in a temporary file, and stops it afterwards (by its pid).
+this interpreter) on a free loopback port with one worker, its log in a temporary file,
+and stops it afterwards (by its pid): bench/harness.py's ``Server``.
 
 It learns the real callbacks from ``/_dash-dependencies`` and the page's components from
 the Dash-pages callback (what a browser does), builds one well-formed request per
@@ -46,11 +46,7 @@ import json
 import os
 import random
 import re
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -58,96 +54,13 @@ from typing import Callable
 from urllib.parse import quote, urlsplit
 
 try:  # imported by the tests as bench.fuzz_http, or run as a script from bench/
-    from .common import children, dockerfile_cmd
+    from .harness import ROOT, Server, Stopwatch, table
 except ImportError:
-    from common import children, dockerfile_cmd
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    from harness import ROOT, Server, Stopwatch, table
 UPDATE = "/_dash-update-component"
 PAGES_OUTPUT = ".._pages_content.children..._pages_store.data.."
 MAX_BODY = 256 * 1024  # app.MAX_REQUEST_BYTES (not imported: that would start JAX here)
 JSON = {"Content-Type": "application/json"}
-
-
-# --- The server ---------------------------------------------------------------------------
-
-def production_command() -> list[str]:
-    """The Dockerfile's CMD, with the gunicorn next to this interpreter."""
-    cmd = dockerfile_cmd()
-    cmd[0] = os.path.join(os.path.dirname(sys.executable), cmd[0])
-    return cmd
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """The production command on a free loopback port; its log in a temporary file."""
-
-    def __init__(self, workers: int = 1, threads: int | None = None, env: dict | None = None,
-                 keep_log: bool = False):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port),
-                    "WEB_CONCURRENCY": str(workers), **(env or {})}
-        if threads:
-            self.env["THREADS"] = str(threads)
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="fuzz-gunicorn-", suffix=".log",
-                                               delete=False)
-        self.keep_log = keep_log
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 180.0) -> "Server":
-        self.proc = subprocess.Popen(production_command(), cwd=ROOT, env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        self.wait_healthy(timeout)
-        return self
-
-    def wait_healthy(self, timeout: float = 180.0) -> float:
-        """Seconds until /health answers 200 (raises if it does not within ``timeout``)."""
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.tail()}")
-            try:
-                if request(self.url, "GET", "/health", timeout=5).status == 200:
-                    return time.monotonic() - t0
-            except OSError:
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(f"not healthy within {timeout:.0f} s:\n{self.tail()}")
-
-    def workers(self) -> list[int]:
-        """The worker pids (children of the gunicorn master, from /proc)."""
-        return children(self.proc.pid)
-
-    def text(self) -> str:
-        with open(self.log.name, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def tail(self, n: int = 40) -> str:
-        return "\n".join(self.text().splitlines()[-n:])
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
-        if not self.keep_log:
-            os.unlink(self.log.name)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # --- Requests -----------------------------------------------------------------------------
@@ -838,16 +751,17 @@ def report(results: list[Result], out=sys.stdout) -> None:
     for r in results:
         by_cat[r.case.category][r.response.status or "none"] += 1
         slowest[r.case.category] = max(slowest[r.case.category], r.response.seconds)
-    print(f"{'category':<10} {'requests':>8}  {'slowest':>8}  statuses", file=out)
-    for cat, counts in by_cat.items():
-        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(counts.items(), key=str))
-        print(f"{cat:<10} {sum(counts.values()):>8}  {slowest[cat]:>7.2f}s  {statuses}",
-              file=out)
     total = collections.Counter()
     for counts in by_cat.values():
         total.update(counts)
-    statuses = ", ".join(f"{s}: {n}" for s, n in sorted(total.items(), key=str))
-    print(f"{'all':<10} {sum(total.values()):>8}  {'':>8}  {statuses}", file=out)
+
+    def statuses(counts):
+        return ", ".join(f"{s}: {n}" for s, n in sorted(counts.items(), key=str))
+    rows = [(cat, sum(counts.values()), f"{slowest[cat]:.2f}s", statuses(counts))
+            for cat, counts in by_cat.items()]
+    rows.append(("all", sum(total.values()), "", statuses(total)))
+    print(table(rows, ("category", "requests", "slowest", "statuses"), "<>><", indent=""),
+          file=out)
 
 
 def fuzz(base: str, seed: int = 0, scale: int = 1, burst_size: int = 200,
@@ -858,13 +772,12 @@ def fuzz(base: str, seed: int = 0, scale: int = 1, burst_size: int = 200,
     todo = cases(site, rng, scale)
     for c in todo:
         c.known = known_bug(c)
-    t0 = time.monotonic()
+    took = Stopwatch()
     results = run(base, todo)
-    log(f"{len(results)} requests one by one in {time.monotonic() - t0:.1f} s")
-    t0 = time.monotonic()
+    log(f"{len(results)} requests one by one in {took.s:.1f} s")
+    took = Stopwatch()
     results += run(base, burst(site, todo, rng, burst_size * scale), concurrency)
-    log(f"burst of {burst_size * scale} requests, {concurrency} at a time, in "
-        f"{time.monotonic() - t0:.1f} s")
+    log(f"burst of {burst_size * scale} requests, {concurrency} at a time, in {took.s:.1f} s")
     return results, still_healthy(site)
 
 
@@ -882,11 +795,11 @@ def main(argv=None) -> int:
             base = args.url.rstrip("/")
         else:
             print("starting the production server (one worker) ...")
-            server = Server(keep_log=True).start()
+            server = Server(workers=1, log_prefix="fuzz-gunicorn-", keep_log=True).start()
             base = server.url
-        t0 = time.monotonic()
+        took = Stopwatch()
         results, after = fuzz(base, args.seed, args.scale, args.burst, args.concurrency)
-        print(f"done in {time.monotonic() - t0:.1f} s against {base}\n")
+        print(f"done in {took.s:.1f} s against {base}\n")
         report(results)
         failed = [r for r in results if r.failed]
         known = [r for r in results if r.problems and r.case.known]
@@ -905,7 +818,7 @@ def main(argv=None) -> int:
             tracebacks = logged.count("Traceback")
             kills = len(re.findall(r"WORKER TIMEOUT|was sent SIG", logged))
             print(f"server log: {tracebacks} tracebacks, {kills} worker kills "
-                  f"({server.log.name})")
+                  f"({server.log_path})")
         return 1 if failed or after else 0
     finally:
         if server:

@@ -71,7 +71,6 @@ import math
 import os
 import platform
 import random
-import shutil
 import signal
 import statistics
 import subprocess
@@ -81,8 +80,9 @@ import urllib.error
 import urllib.request
 from collections import Counter
 
-from common import (CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, children, dockerfile_cmd,
-                    free_port, met, quantile, warmed_workers)
+from harness import (ROOT, Server, Stopwatch, all_processes_cpu, app_python, chromium,
+                     cpu_seconds, kernel_irq_cpu, machine_cpu, met, production_command,
+                     quantile, status_kb, summary, table, wait_for)
 
 
 USERS = 300
@@ -105,165 +105,9 @@ STEPS_CHOICES = (100, 200, 300, 400, 500, 600, 800, 1000)
 
 PAGE_NAMES = ("/", "/_dash-layout", "/_dash-dependencies", "page render")
 CHANGE_NAMES = ("lr change", "steps change", "schedule change")
+QS = (.5, .95, .99)  # the percentiles per window
 
 log = logging.getLogger("bench.load")
-
-
-# --- the server ---------------------------------------------------------------------------
-
-def find_gunicorn(explicit: str | None) -> str:
-    """--gunicorn, else the gunicorn next to this interpreter (a venv's, then the one it
-    was made from), else the first on PATH."""
-    if explicit:
-        return explicit
-    for d in (os.path.dirname(sys.executable),
-              os.path.dirname(os.path.realpath(sys.executable))):
-        path = os.path.join(d, "gunicorn")
-        if os.access(path, os.X_OK):
-            return path
-    path = shutil.which("gunicorn")
-    if not path:
-        sys.exit("no gunicorn found next to this python nor on PATH: pass --gunicorn PATH")
-    return path
-
-
-def app_python(gunicorn: str) -> str:
-    """The interpreter gunicorn runs under (its script's shebang), else this one's base."""
-    try:
-        with open(gunicorn, "rb") as f:
-            first = f.readline().decode(errors="replace")
-        if first.startswith("#!") and "python" in os.path.basename(first[2:].split()[0]):
-            return first[2:].split()[0]
-    except OSError:
-        pass
-    return os.path.realpath(sys.executable)
-
-
-def status_kb(pid: int, key: str) -> int | None:
-    """VmRSS / VmHWM (peak RSS) of a process, in kB."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), in seconds."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
-def all_processes_cpu() -> dict[int, tuple[str, float]]:
-    """Every process's (command, CPU seconds), to name who else used the cores."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-            except OSError:
-                continue
-            out[int(d)] = (cmd or f"[pid {d}]", cpu_seconds(int(d)))
-    return out
-
-
-def kernel_irq_cpu() -> float:
-    """irq + softirq CPU seconds of the machine (loopback networking shows up here)."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    return (v[5] + v[6]) / TICK
-
-
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, over all cores."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    idle = v[3] + v[4]  # idle + iowait
-    total = sum(v[:8])  # without guest time (already in user)
-    return (total - idle) / TICK, total / TICK
-
-
-class Server:
-    """The production command (the Dockerfile's CMD) in the repository root on a free
-    port."""
-
-    def __init__(self, gunicorn: str, port: int | None):
-        self.argv = [gunicorn, *dockerfile_cmd()[1:]]
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-        self.logfile = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in cleanup())
-            mode="a+", prefix="load-gunicorn-", suffix=".log", delete=False)
-        self.ready_s = float("nan")
-
-    def start(self) -> None:
-        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port),
-               "PYTHONUNBUFFERED": "1"}
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=env, stdout=self.logfile,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + SERVER_READY_S
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.tail()}")
-            workers = self.workers()
-            if workers and self.health() and warmed_workers(self.log_text()) >= len(workers):
-                self.ready_s = time.perf_counter() - t0
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn not ready within {SERVER_READY_S:.0f} s:\n{self.tail()}")
-
-    def health(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + "/health", timeout=10) as r:
-                return r.status == 200
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            return False
-
-    def workers(self) -> list[int]:
-        return children(self.proc.pid) if self.proc else []
-
-    def log_text(self) -> str:
-        with open(self.logfile.name, errors="replace") as f:
-            return f.read()
-
-    def tail(self, n: int = 30) -> str:
-        return "".join(self.log_text().splitlines(keepends=True)[-n:])
-
-    def stop(self) -> None:
-        """SIGINT to the master (it stops its workers), then SIGKILL to whatever is left."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        kids = self.workers()
-        try:
-            self.proc.send_signal(signal.SIGINT)
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        for pid in kids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-    def cleanup(self) -> None:
-        self.logfile.close()
-        try:
-            os.unlink(self.logfile.name)
-        except OSError:
-            pass
 
 
 # --- capturing what the browser sends -----------------------------------------------------
@@ -275,17 +119,10 @@ def _path(url: str, base: str) -> str | None:
 def capture(url: str) -> dict:
     """Load the page in headless Chromium, change #lr, and return the requests it made:
     {"load": [{method, path, body, headers}...], "change": [...], "assets": [paths]}."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = chromium()
 
     def requests_sent() -> list[dict]:
         out = []
@@ -306,20 +143,12 @@ def capture(url: str) -> dict:
                         "headers": req.get("headers", {})})
         return out
 
-    def wait(cond, timeout, what):
-        end = time.time() + timeout
-        while time.time() < end:
-            if cond():
-                return
-            time.sleep(0.05)
-        raise TimeoutError(f"browser: timed out waiting for {what}")
-
     try:
         driver.get(url + "/")
         drawn = ("return ['lr-graph','loss-graph','path-graph'].every(function (id) {"
                  " var el = document.getElementById(id);"
                  " return el && el.querySelector('.main-svg'); });")
-        wait(lambda: driver.execute_script(drawn), 60, "the three plots")
+        wait_for(lambda: driver.execute_script(drawn), 60, "the three plots", 0.05)
         time.sleep(1.0)  # anything the page sends after drawing
         load = requests_sent()
         box = driver.find_element(By.ID, "lr")
@@ -336,7 +165,7 @@ def capture(url: str) -> dict:
             change.extend(requests_sent())
             return any(r["path"].startswith("/_dash-update-component") for r in change)
 
-        wait(got_change, 30, "the lr change request")
+        wait_for(got_change, 30, "the lr change request", 0.05)
         time.sleep(1.5)  # follow-up requests, if the browser sends any
         change.extend(requests_sent())
     finally:
@@ -551,14 +380,7 @@ def make_user(base, template: Template, rec: Recorder, schedules: list[str]):
     return Student
 
 
-# --- statistics ------------------------------------------------------------------------------
-
-def summary(xs) -> str:
-    if not xs:
-        return "n/a"
-    return (f"n {len(xs):6d}  median {quantile(xs, .5):7.1f}  p95 {quantile(xs, .95):7.1f}  "
-            f"p99 {quantile(xs, .99):7.1f}  max {max(xs):7.1f} ms")
-
+# --- other benchmarks on the same cores ------------------------------------------------
 
 def other_benchmarks() -> list[str]:
     out = subprocess.run(["pgrep", "-af", OTHER_BENCH], capture_output=True, text=True,
@@ -624,17 +446,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"other benchmarks (pgrep -f '{OTHER_BENCH}'): {waited}", flush=True)
 
     hard = SERVER_READY_S + args.spawn_seconds + args.duration + HARD_TIMEOUT_SLACK_S
-    server = Server(find_gunicorn(args.gunicorn), args.port)
+    server = Server(production_command(args.gunicorn), port=args.port,
+                    log_prefix="load-gunicorn-")
 
     def hard_stop(*_):
         # no waiting here (this may run inside gevent's hub): SIGKILL the server's process
         # group (the master started a new session: its group is its pid), then exit
         print("\nHARD TIMEOUT: killing the server and exiting", flush=True)
-        if server.proc is not None and server.proc.poll() is None:
-            try:
-                os.killpg(server.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        server.kill_group()
         os._exit(3)
 
     signal.signal(signal.SIGALRM, hard_stop)
@@ -646,7 +465,6 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         signal.alarm(0)
         server.stop()
-        server.cleanup()
 
 
 def run(args, server: Server) -> None:
@@ -654,7 +472,7 @@ def run(args, server: Server) -> None:
                          if k in os.environ) or "WEB_CONCURRENCY/THREADS unset"
     print(f"server: {' '.join(server.argv)} (cwd {ROOT}, HOST=127.0.0.1 PORT={server.port}; "
           f"{env_note})", flush=True)
-    server.start()
+    server.start(SERVER_READY_S)
     workers = server.workers()
     rss_warm = {p: status_kb(p, "VmRSS") for p in workers}
     print(f"  ready (/health 200, {len(workers)} workers warm) in {server.ready_s:.1f} s; "
@@ -665,7 +483,7 @@ def run(args, server: Server) -> None:
             cap = json.load(f)
         print(f"template: {args.template} (saved capture)")
     else:
-        t0 = time.perf_counter()
+        took = Stopwatch()
         py = app_python(server.argv[0])
         out = subprocess.run([py, os.path.abspath(__file__), "--capture-child", server.url,
                               args.save_template], capture_output=True, text=True,
@@ -674,8 +492,8 @@ def run(args, server: Server) -> None:
             raise RuntimeError(f"browser capture failed ({py}):\n{out.stderr[-3000:]}")
         with open(args.save_template) as f:
             cap = json.load(f)
-        print(f"template: captured from headless Chromium ({py}) in "
-              f"{time.perf_counter() - t0:.1f} s, saved to {args.save_template}")
+        print(f"template: captured from headless Chromium ({py}) in {took.s:.1f} s, saved "
+              f"to {args.save_template}")
     template = Template(cap)
     for line in template.describe():
         print("  " + line)
@@ -826,26 +644,25 @@ def report(args, server, rec, env, runner, cpu_samples, snaps, t_start, t_end,
 
     print(f"\nper {WINDOW_S:.0f}-s window (from the first spawn; the spawn ends at "
           f"{args.spawn_seconds:.0f} s):")
-    print(f"  {'window':>11s} {'req/s':>6s} {'errors':>6s}   {'all: p50':>8s} {'p95':>6s} "
-          f"{'p99':>6s}   {'changes: p50':>12s} {'p95':>6s} {'p99':>6s}   "
-          f"{'cpu: server':>11s} {'locust':>6s} {'rest':>6s}")
+    lines = []
     k = 0
     while t_start + k * WINDOW_S < t_end:
         a, b = t_start + k * WINDOW_S, min(t_end, t_start + (k + 1) * WINDOW_S)
         rows = [r for r in reqs if a <= r[0] < b]
         al, ch = lat(rows), lat(rows, CHANGE_NAMES)
         errs = sum(1 for r in rows if r[3] is not None)
-        cpu = ""
+        cpu = ["", "", ""]
         if k + 1 < len(snaps):
             s0, s1 = snaps[k], snaps[k + 1]
             wall = s1[0] - s0[0]
             busy, srv, me = s1[1] - s0[1], s1[3] - s0[3], s1[4] - s0[4]
-            cpu = (f"{srv / wall * 100:10.0f}% {me / wall * 100:5.0f}% "
-                   f"{max(0.0, busy - srv - me) / wall * 100:5.0f}%")
-        print(f"  {a - t_start:4.0f}-{b - t_start:4.0f} s {len(rows) / (b - a):6.1f} {errs:6d}   "
-              f"{quantile(al, .5):8.1f} {quantile(al, .95):6.1f} {quantile(al, .99):6.1f}   "
-              f"{quantile(ch, .5):12.1f} {quantile(ch, .95):6.1f} {quantile(ch, .99):6.1f}   {cpu}")
+            cpu = [f"{x / wall * 100:.0f}%" for x in (srv, me, max(0.0, busy - srv - me))]
+        lines.append([f"{a - t_start:.0f}-{b - t_start:.0f} s", f"{len(rows) / (b - a):.1f}",
+                      errs, *(f"{quantile(xs, q):.1f}" for xs in (al, ch) for q in QS), *cpu])
         k += 1
+    print(table(lines, ("window", "req/s", "errors", "all: p50", "p95", "p99",
+                        "changes: p50", "p95", "p99", "cpu: server", "locust", "rest"),
+                ">" * 12))
     print("  (cpu: % of one core, averaged over the window; 200% = both cores; rest = the "
           "rest of the machine)")
 
@@ -871,19 +688,17 @@ def report(args, server, rec, env, runner, cpu_samples, snaps, t_start, t_end,
           f"CPU warning (> 90%) emitted: {'YES' if runner.cpu_warning_emitted else 'no'}")
 
     print("\nworkers: memory (RSS, MB) and CPU:")
-    print(f"  {'pid':>7s} {'warm':>8s} {'before':>8s} {'after':>8s} {'peak':>8s}   "
-          f"CPU during the load")
-    for p in workers:
-        def mb(v):
-            return f"{v / 1024:8.1f}" if v is not None else "    gone"
-        print(f"  {p:7d} {mb(rss_warm.get(p))} {mb(rss_before.get(p))} {mb(rss_after.get(p))}"
-              f" {mb(hwm.get(p))}   {wcpu[p] * 100:.0f}% of a core")
+    def mb(v):
+        return f"{v / 1024:.1f}" if v is not None else "gone"
+    print(table([(p, mb(rss_warm.get(p)), mb(rss_before.get(p)), mb(rss_after.get(p)),
+                   mb(hwm.get(p)), f"{wcpu[p] * 100:.0f}% of a core") for p in workers],
+                ("pid", "warm", "before", "after", "peak", "CPU during the load"), ">>>>><"))
     print("  (warm: right after /health 200; before: just before the load, after the browser "
           "capture; peak: VmHWM)")
     if sorted(workers_after) != sorted(workers):
         print(f"  workers changed during the run: {workers} -> {workers_after} "
               "(a worker restarted)")
-    log_text = server.log_text()
+    log_text = server.text()
     for marker in ("WORKER TIMEOUT", "Traceback", "Booting worker"):
         n = log_text.count(marker)
         if marker != "Booting worker" or n != len(workers):

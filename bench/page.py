@@ -34,18 +34,15 @@ from __future__ import annotations
 import json
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.error
 import urllib.request
 
-from common import (CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, children, free_port, met,
-                    quantile, warmed_workers)
+from harness import (ROOT, Server, Stopwatch, chromium, cpu_model, mem_gb, met, repeat, stats,
+                     table, wait_for)
 
 
 TARGET_MEDIAN_MS = 70.0
@@ -266,118 +263,11 @@ if (B.tPaint !== null) { cb(B.result()); } else { B.resolve = cb; }
 
 # --- helpers ------------------------------------------------------------------------------
 
-class Server:
-    """A web app in a child process on a free port; stopped (by its pid) on exit."""
-
-    def __init__(self, argv: list[str], cwd: str, name: str):
-        self.argv, self.cwd, self.name = argv, cwd, name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = None
-        # O_APPEND: the child always writes at the end, wherever tail() has read to
-        self.log = tempfile.TemporaryFile(mode="a+")
-        self.ready_s = None
-
-    def __enter__(self):
-        env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port),
-               "PYTHONUNBUFFERED": "1"}
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n"
-                                   + self.tail())
-            if self._answers() and self._warm():
-                self.ready_s = time.perf_counter() - t0
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{self.name} not ready within 180 s:\n" + self.tail())
-
-    def _answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + "/", timeout=30) as r:
-                return r.status == 200
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
-
-    def _warm(self) -> bool:
-        """Under gunicorn: every booted worker has logged its engine warm-up."""
-        log = self.tail(10_000)
-        booted = log.count("Booting worker")
-        return booted == 0 or warmed_workers(log) >= booted
-
-    @property
-    def kind(self) -> str:
-        log = self.tail(10_000)
-        if "gunicorn" in log or "Booting worker" in log:
-            return f"gunicorn, {log.count('Booting worker')} worker(s)"
-        if "Running on" in log:
-            return "Flask/Werkzeug development server"
-        return "?"
-
-    def tail(self, n: int = 20) -> str:
-        self.log.seek(0)
-        return "".join(self.log.readlines()[-n:])
-
-    def stop(self):
-        """SIGINT to the server (gunicorn's master stops its workers), then SIGKILL to it
-        and to any of its children still alive."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        workers = children(self.proc.pid)
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-        for pid in workers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-    def __exit__(self, *exc):
-        self.stop()
-        self.log.close()
-
-
 def make_driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_window_size(1920, 1080)
+    driver = chromium()
     driver.set_script_timeout(CHANGE_TIMEOUT_S)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LOAD_PROBE})
     return driver
-
-
-def wait_for(cond, timeout=30.0, what="the page"):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.03)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
-def stats(xs) -> dict:
-    xs = [x for x in xs if x is not None]
-    if not xs:
-        return {"n": 0, "median": float("nan"), "p95": float("nan"), "min": float("nan"),
-                "max": float("nan")}
-    return {"n": len(xs), "median": statistics.median(xs), "p95": quantile(xs, 0.95),
-            "min": min(xs), "max": max(xs)}
 
 
 class Network:
@@ -588,24 +478,22 @@ def replay(url: str, posts: list[str], n: int) -> dict:
     """POST captured callback requests straight to the server (no browser)."""
     if not posts:
         return stats([])
-    times, sizes = [], []
-    for i in range(n):
-        body = posts[i % len(posts)].encode()
-        req = urllib.request.Request(url + "/_dash-update-component", data=body,
+    sizes = []
+
+    def post(i):
+        req = urllib.request.Request(url + "/_dash-update-component",
+                                     data=posts[i % len(posts)].encode(),
                                      headers={"Content-Type": "application/json"})
-        t = time.perf_counter()
         with urllib.request.urlopen(req, timeout=30) as r:
-            data = r.read()
-        times.append((time.perf_counter() - t) * 1e3)
-        sizes.append(len(data))
-    return {**stats(times), "bytes": statistics.median(sizes)}
+            sizes.append(len(r.read()))
+    return {**stats(repeat(post, n)), "bytes": statistics.median(sizes)}
 
 
 # --- the two pages ------------------------------------------------------------------------
 
 def bench_playground(driver, root: str = ROOT) -> dict:
     out = {}
-    with Server([sys.executable, "app.py"], root, "app.py") as srv:
+    with Server([sys.executable, "app.py"], cwd=root, name="app.py", probe="/") as srv:
         out["server_ready_s"] = srv.ready_s
         out["server_kind"] = srv.kind
         out["load_cold"] = page_load(driver, srv.url + "/")
@@ -644,7 +532,7 @@ def bench_bare(driver) -> dict:
         path = os.path.join(tmp, "bare_app.py")
         with open(path, "w") as f:
             f.write(BARE_APP)
-        with Server([sys.executable, path], tmp, "bare Dash app") as srv:
+        with Server([sys.executable, path], cwd=tmp, name="bare Dash app", probe="/") as srv:
             out["server_ready_s"] = srv.ready_s
             out["server_kind"] = srv.kind
             out["load_cold"] = page_load(driver, srv.url + "/")
@@ -660,26 +548,6 @@ def bench_bare(driver) -> dict:
 
 # --- report -------------------------------------------------------------------------------
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
-
-
-def mem_gb() -> str:
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-        return f"{kb / 2**20:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        return "?"
-
-
 def kb(x) -> str:
     return f"{x / 1000:.1f} kB" if x == x else "—"
 
@@ -688,10 +556,9 @@ def ms(x) -> str:
     return f"{x:.1f}" if x == x else "—"
 
 
-def print_latency_row(name: str, s: dict, extra: str = ""):
+def latency_row(name: str, s: dict, extra: str = "") -> tuple:
     lat = s["latency"]
-    print(f"  {name:34s} {lat['n']:>3d} {ms(lat['median']):>8s} {ms(lat['p95']):>8s} "
-          f"{ms(lat['min']):>8s} {ms(lat['max']):>8s}   {extra}")
+    return (name, lat["n"], *(ms(lat[k]) for k in ("median", "p95", "min", "max")), extra)
 
 
 def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: dict,
@@ -727,18 +594,18 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
     print()
     print("Control change -> three plots redrawn (ms)")
     print("------------------------------------------")
-    print(f"  {'':34s} {'n':>3s} {'median':>8s} {'p95':>8s} {'min':>8s} {'max':>8s}")
     lr = pg["lr"]
-    print_latency_row(f"playground: lr change ({STEPS} steps)", lr,
-                      f"median {met(lr['latency']['median'] < TARGET_MEDIAN_MS)} "
-                      f"(< {TARGET_MEDIAN_MS:.0f}), p95 "
-                      f"{met(lr['latency']['p95'] < TARGET_P95_MS)} (< {TARGET_P95_MS:.0f})")
-    print_latency_row("playground: schedule change", pg["schedule"])
-    print_latency_row("playground: surface change", pg["surface"])
-    print_latency_row("bare Dash: 3 x 1,000-point figures", bare["lr"])
+    rows = [latency_row(f"playground: lr change ({STEPS} steps)", lr,
+                        f"median {met(lr['latency']['median'] < TARGET_MEDIAN_MS)} "
+                        f"(< {TARGET_MEDIAN_MS:.0f}), p95 "
+                        f"{met(lr['latency']['p95'] < TARGET_P95_MS)} (< {TARGET_P95_MS:.0f})"),
+            latency_row("playground: schedule change", pg["schedule"]),
+            latency_row("playground: surface change", pg["surface"]),
+            latency_row("bare Dash: 3 x 1,000-point figures", bare["lr"])]
     if other:
-        for kind in ("lr", "schedule", "surface"):
-            print_latency_row(f"--against checkout: {kind} change", other[kind])
+        rows += [latency_row(f"--against checkout: {kind} change", other[kind])
+                 for kind in ("lr", "schedule", "surface")]
+    print(table(rows, ("", "n", "median", "p95", "min", "max", ""), "<>>>>><"))
     for name, s in (("playground lr", lr), ("schedule", pg["schedule"]),
                     ("surface", pg["surface"]), ("bare Dash", bare["lr"])):
         if s["timeouts"] or s["warmup_timeouts"]:
@@ -761,19 +628,17 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
             ("bare", bare["lr"])]
     if other:
         cols += [("vs:lr", other["lr"]), ("vs:surface", other["surface"])]
-    print(f"  {'':48s}" + "".join(f"{n:>10s}" for n, _ in cols))
-    for title, key in rows:
-        print(f"  {title:48s}" + "".join(f"{ms(s['parts'].get(key, float('nan'))):>10s}"
-                                         for _, s in cols))
-    print(f"  {'callback requests per change':48s}" + "".join(
-        f"{s['requests_per_change']['median']:>10.0f}" for _, s in cols))
-    print(f"  {'server TTFB from Chrome (Network timing)':48s}" + "".join(
-        f"{ms(s['ttfb_cdp']['median']):>10s}" for _, s in cols))
+    body = [(title, *(ms(s["parts"].get(key, float("nan"))) for _, s in cols))
+            for title, key in rows]
+    body.append(("callback requests per change",
+                 *(f"{s['requests_per_change']['median']:.0f}" for _, s in cols)))
+    body.append(("server TTFB from Chrome (Network timing)",
+                 *(ms(s["ttfb_cdp"]["median"]) for _, s in cols)))
     replays = [pg["replay"], {"median": float('nan')}, pg["replay_surface"], bare["replay"]]
     if other:
         replays += [other["replay"], other["replay_surface"]]
-    print(f"  {'server alone, replayed from Python':48s}" + "".join(
-        f"{ms(r['median']):>10s}" for r in replays))
+    body.append(("server alone, replayed from Python", *(ms(r["median"]) for r in replays)))
+    print(table(body, ("", *(n for n, _ in cols))))
     st = sorted(set(lr["server_timing"]) | set(bare["lr"]["server_timing"]))
     print(f"  Server-Timing headers: {', '.join(st) if st else 'none sent'}; response "
           f"encoding: {', '.join(lr['encodings'])}")
@@ -781,15 +646,14 @@ def report(pg: dict, bare: dict, load_start, load_end, wall_s: float, versions: 
     print()
     print("Bytes per change (/_dash-update-component)")
     print("------------------------------------------")
-    print(f"  {'':36s}{'response body':>22s}{'on the wire':>22s}{'request body':>22s}")
-    print(f"  {'':36s}{'median / max':>22s}{'median / max':>22s}{'median / max':>22s}")
-    for name, s in (("playground: lr change", lr), ("playground: schedule change",
-                                                      pg["schedule"]),
-                    ("playground: surface change", pg["surface"]),
-                    ("bare Dash", bare["lr"])):
-        cells = [f"{kb(s[k]['median'])} / {kb(s[k]['max'])}"
-                 for k in ("response_body", "response_wire", "request_body")]
-        print(f"  {name:36s}" + "".join(f"{c:>22s}" for c in cells))
+    rows = [(name, *(f"{kb(s[k]['median'])} / {kb(s[k]['max'])}"
+                     for k in ("response_body", "response_wire", "request_body")))
+            for name, s in (("playground: lr change", lr),
+                            ("playground: schedule change", pg["schedule"]),
+                            ("playground: surface change", pg["surface"]),
+                            ("bare Dash", bare["lr"]))]
+    print(table(rows, ("", "response body", "on the wire", "request body")))
+    print("  (each: median / max)")
     resp = lr["response_wire"]
     print(f"  target: lr-change response < {TARGET_RESPONSE_KB:.0f} KB: "
           f"{met(resp['max'] < TARGET_RESPONSE_KB * 1000)} (max {kb(resp['max'])})")
@@ -815,7 +679,7 @@ def main() -> None:
                              "`git worktree add /tmp/base HEAD~1`), in the same run, for "
                              "before/after ratios on a noisy machine")
     args = parser.parse_args()
-    t_start = time.perf_counter()
+    took = Stopwatch()
     load_start = os.getloadavg()
     import dash
     import plotly
@@ -840,8 +704,7 @@ def main() -> None:
         bare = bench_bare(driver)
     finally:
         driver.quit()
-    report(pg, bare, load_start, os.getloadavg(), time.perf_counter() - t_start, versions,
-           other)
+    report(pg, bare, load_start, os.getloadavg(), took.s, versions, other)
 
 
 if __name__ == "__main__":
