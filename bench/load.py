@@ -44,6 +44,12 @@ What it does, on this machine, in one run (everything on 127.0.0.1, bounded in t
 
 The load generator runs on the same two cores as the server: its CPU use is printed next
 to the server's (and locust logs a warning when its own process goes over 90 % of a core).
+
+The parts: bench/load_capture.py (the browser capture, the child process of step 3),
+bench/load_template.py (the student's requests made from it), bench/load_users.py (the
+simulated student, locust's user, and the recorder), bench/load_report.py (step 6's
+report); this file waits for other benchmarks, starts the server, runs the load and stops
+it.
 """
 from __future__ import annotations
 
@@ -56,7 +62,7 @@ if not CAPTURE_CHILD:
     try:  # locust monkey-patches the standard library with gevent: import it first
         import gevent
         import locust.stats
-        from locust import FastHttpUser, HttpUser, task
+        from locust import FastHttpUser, HttpUser
         from locust.env import Environment
         from locust.log import setup_logging
     except ImportError:
@@ -64,320 +70,47 @@ if not CAPTURE_CHILD:
                  "(in a separate virtualenv, see this file's docstring)")
 
 import argparse
-import copy
 import json
 import logging
-import math
 import os
 import platform
 import random
 import signal
-import statistics
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections import Counter
 
-from harness import (ROOT, Server, Stopwatch, all_processes_cpu, app_python, chromium,
-                     cpu_seconds, kernel_irq_cpu, machine_cpu, met, production_command,
-                     quantile, status_kb, summary, table, wait_for)
+try:  # run as a script from bench/, or imported as bench.load
+    from .harness import (ROOT, Server, Stopwatch, all_processes_cpu, app_python,
+                          cpu_seconds, kernel_irq_cpu, machine_cpu, production_command,
+                          status_kb)
+    from .load_capture import capture
+    from .load_template import Template, dropdown_values
+except ImportError:
+    from harness import (ROOT, Server, Stopwatch, all_processes_cpu, app_python,
+                         cpu_seconds, kernel_irq_cpu, machine_cpu, production_command,
+                         status_kb)
+    from load_capture import capture
+    from load_template import Template, dropdown_values
+if not CAPTURE_CHILD:  # these import locust (not in the capture child's interpreter)
+    try:
+        from .load_report import WINDOW_S, report
+        from .load_users import PACING_S, Recorder, make_user
+    except ImportError:
+        from load_report import WINDOW_S, report
+        from load_users import PACING_S, Recorder, make_user
 
 
 USERS = 300
 SPAWN_S = 20.0
 STEADY_S = 120.0
-PACING_S = 2.0
-WINDOW_S = 30.0
-TARGET_P95_MS = 250.0
 SERVER_READY_S = 180.0
 OTHER_BENCH = "bench/page.py|bench/engine.py"
 OTHER_BENCH_POLL_S = 15.0
 OTHER_BENCH_MAX_WAIT_S = 15 * 60.0
 HARD_TIMEOUT_SLACK_S = 300.0  # on top of server start + capture + spawn + steady load
 
-# what a student does after the page load (the rest of the changes are to lr)
-P_STEPS = 0.08
-P_SCHEDULE = 0.08
-LR_RANGE = (1e-3, 0.5)
-STEPS_CHOICES = (100, 200, 300, 400, 500, 600, 800, 1000)
-
-PAGE_NAMES = ("/", "/_dash-layout", "/_dash-dependencies", "page render")
-CHANGE_NAMES = ("lr change", "steps change", "schedule change")
-QS = (.5, .95, .99)  # the percentiles per window
-
 log = logging.getLogger("bench.load")
-
-
-# --- capturing what the browser sends -----------------------------------------------------
-
-def _path(url: str, base: str) -> str | None:
-    return url[len(base):] or "/" if url.startswith(base) else None
-
-
-def capture(url: str) -> dict:
-    """Load the page in headless Chromium, change #lr, and return the requests it made:
-    {"load": [{method, path, body, headers}...], "change": [...], "assets": [paths]}."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    driver = chromium()
-
-    def requests_sent() -> list[dict]:
-        out = []
-        for entry in driver.get_log("performance"):
-            msg = json.loads(entry["message"])["message"]
-            if msg.get("method") != "Network.requestWillBeSent":
-                continue
-            p = msg["params"]
-            req = p["request"]
-            path = _path(req["url"], url)
-            if path is None:
-                continue
-            body = req.get("postData")
-            if body is None and req.get("hasPostData"):
-                body = driver.execute_cdp_cmd("Network.getRequestPostData",
-                                              {"requestId": p["requestId"]})["postData"]
-            out.append({"method": req["method"], "path": path, "body": body,
-                        "headers": req.get("headers", {})})
-        return out
-
-    try:
-        driver.get(url + "/")
-        drawn = ("return ['lr-graph','loss-graph','path-graph'].every(function (id) {"
-                 " var el = document.getElementById(id);"
-                 " return el && el.querySelector('.main-svg'); });")
-        wait_for(lambda: driver.execute_script(drawn), 60, "the three plots", 0.05)
-        time.sleep(1.0)  # anything the page sends after drawing
-        load = requests_sent()
-        box = driver.find_element(By.ID, "lr")
-        old = box.get_attribute("value")
-        new = "0.0123" if old != "0.0123" else "0.0234"
-        # select the old text and type over it (clear() would commit an empty value first)
-        box.click()
-        box.send_keys(Keys.CONTROL, "a")
-        box.send_keys(new)
-        box.send_keys(Keys.ENTER)
-        change: list[dict] = []
-
-        def got_change():
-            change.extend(requests_sent())
-            return any(r["path"].startswith("/_dash-update-component") for r in change)
-
-        wait_for(got_change, 30, "the lr change request", 0.05)
-        time.sleep(1.5)  # follow-up requests, if the browser sends any
-        change.extend(requests_sent())
-    finally:
-        driver.quit()
-    dash_paths = ("/", "/_dash-layout", "/_dash-dependencies", "/_dash-update-component")
-    return {
-        "captured_from": "headless Chromium, Chrome performance log (Network.requestWillBeSent)",
-        "lr_typed": new,
-        "load": [r for r in load if r["path"].split("?")[0] in dash_paths],
-        "change": [r for r in change if r["path"].startswith("/_dash-update-component")],
-        "assets": [r["path"] for r in load if r["path"].split("?")[0] not in dash_paths],
-    }
-
-
-# --- the template: what a student's requests look like ------------------------------------
-
-def find_prop(items: list, cid, prop: str) -> dict | None:
-    """The {id, property, value} entry of a callback body's inputs/state for cid.prop."""
-    for item in items:
-        for it in (item if isinstance(item, list) else [item]):
-            if it.get("id") == cid and it.get("property") == prop:
-                return it
-    return None
-
-
-class Template:
-    def __init__(self, cap: dict):
-        self.cap = cap
-        self.page = []  # (name, method, path, body, headers)
-        for r in cap["load"]:
-            p = r["path"].split("?")[0]
-            name = p if p in PAGE_NAMES else "page render"
-            self.page.append((name, r["method"], r["path"], r["body"], _headers(r["headers"])))
-        posts = [r for r in cap["change"] if r["method"] == "POST" and r["body"]]
-        typed = float(cap["lr_typed"])
-        lr_posts = [r for r in posts if "lr.value" in json.loads(r["body"]).get(
-            "changedPropIds", []) and (find_prop(json.loads(r["body"])["inputs"], "lr", "value")
-                                       or {}).get("value") == typed]
-        if not lr_posts:
-            raise RuntimeError(f"the capture holds no POST with changedPropIds lr.value and "
-                               f"lr {typed}")
-        self.change_requests = len(posts)
-        self.change_path = lr_posts[0]["path"]
-        self.change_headers = _headers(lr_posts[0]["headers"])
-        self.change_body = json.loads(lr_posts[0]["body"])
-        b = self.change_body
-        lr = find_prop(b["inputs"], "lr", "value")
-        if lr is None or find_prop(b["inputs"], "steps", "value") is None or find_prop(
-                b["inputs"], "schedule", "value") is None:
-            raise RuntimeError("the captured lr change has no lr/steps/schedule inputs")
-
-    def describe(self) -> list[str]:
-        b = self.change_body
-        lr = find_prop(b["inputs"], "lr", "value")["value"]
-        n_in = sum(len(i) if isinstance(i, list) else 1 for i in b["inputs"])
-        n_state = sum(len(i) if isinstance(i, list) else 1 for i in b.get("state", []))
-        return [
-            f"page load: {' -> '.join(n for n, *_ in self.page)}",
-            (f"lr change: POST {self.change_path}, {len(json.dumps(b))} bytes, "
-             f"{n_in} inputs + {n_state} states, changedPropIds {b['changedPropIds']}, "
-             f"lr typed {self.cap['lr_typed']!r} -> sent {lr!r} ({type(lr).__name__}); "
-             f"the browser sent {self.change_requests} update request(s) for the change"),
-            (f"not replayed (static files a browser caches): {len(self.cap['assets'])} "
-             f"requests, e.g. {', '.join(p.split('?')[0] for p in self.cap['assets'][:3])}"),
-        ]
-
-
-def dropdown_values(url: str, template: Template, cid: str) -> list[str]:
-    """The option values of dropdown ``cid`` in the layout the page-render POST returns
-    (the load generator never imports the app: no JAX in this process)."""
-    _, method, path, body, headers = next(p for p in template.page
-                                              if p[0] == "page render")
-    req = urllib.request.Request(url + path, data=body.encode(), method=method,
-                                 headers=headers)
-    with urllib.request.urlopen(req, timeout=30) as r:
-        data = json.loads(r.read())
-    found: list[str] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            props = node.get("props")
-            if isinstance(props, dict) and props.get("id") == cid and "options" in props:
-                found.extend(o["value"] if isinstance(o, dict) else o for o in props["options"])
-                return
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(data)
-    return found
-
-
-def _headers(h: dict) -> dict:
-    keep = {"content-type", "accept", "accept-language", "x-csrftoken"}
-    return {k: v for k, v in h.items() if k.lower() in keep}
-
-
-def _lr() -> float:
-    lo, hi = (math.log10(x) for x in LR_RANGE)
-    return float(f"{10 ** random.uniform(lo, hi):.3g}")
-
-
-# --- recording ------------------------------------------------------------------------------
-
-class Recorder:
-    """Every request (start time, name, latency, error) and every whole page load."""
-
-    def __init__(self):
-        self.requests: list[tuple[float, str, float, str | None]] = []
-        self.page_loads: list[tuple[float, float, bool]] = []
-        self.sizes: dict[str, list[int]] = {}
-        self.computed = 0
-        self.not_computed = 0
-
-    def on_request(self, request_type, name, response_time, response_length, exception=None,
-                   start_time=None, **_):
-        self.requests.append((start_time or time.time(), name, response_time,
-                              None if exception is None else _kind(exception)))
-        if exception is None:
-            self.sizes.setdefault(name, []).append(response_length or 0)
-
-
-def _kind(exc) -> str:
-    text = str(exc)[:100]
-    if type(exc).__name__ == "CatchResponseError":  # our own checks: the message says it
-        return text
-    return f"{type(exc).__name__}: {text}"
-
-
-# --- the simulated student -------------------------------------------------------------------
-
-def make_user(base, template: Template, rec: Recorder, schedules: list[str]):
-    class Student(base):
-        def on_start(self):
-            # Each student gets a random phase in the 2-s period: locust starts its users in
-            # batches at one instant, and students do not click in step.
-            gevent.sleep(random.uniform(0, PACING_S))
-            self.body = copy.deepcopy(template.change_body)
-            t0 = time.time()
-            ok = True
-            for name, method, path, body, headers in template.page:
-                ok &= self._send(name, method, path, body, headers,
-                                 need_response=method == "POST", json_body=path != "/")
-            rec.page_loads.append((t0, (time.time() - t0) * 1000, ok))
-            self.next_at = time.time()
-
-        def wait_time(self):
-            """Until the next change on this student's own 2-s grid. Not locust's
-            constant_pacing: with it (locust 2.47, measured here) 97% of all requests left
-            less than 1 ms apart, in one or two bursts per period, even with random start
-            phases and a trivial endpoint; on an absolute grid the phases stay spread."""
-            return max(0.0, self.next_at - time.time())
-
-        def _send(self, name, method, path, body, headers, need_response, json_body=True):
-            kw = {"data": body} if body is not None else {}
-            with self.client.request(method, path, name=name, headers=headers,
-                                     catch_response=True, **kw) as r:
-                if r.status_code != 200:
-                    r.failure(f"HTTP {r.status_code}")
-                    return False
-                if not json_body:
-                    r.success()
-                    return True
-                try:
-                    data = json.loads(r.content)
-                except (ValueError, TypeError):
-                    r.failure("body is not JSON")
-                    return False
-                if need_response and not (isinstance(data, dict) and "response" in data):
-                    r.failure('JSON without "response"')
-                    return False
-                r.success()
-                if name in CHANGE_NAMES:
-                    if "lr-graph" in data["response"]:
-                        rec.computed += 1
-                    else:
-                        rec.not_computed += 1
-                return True
-
-        @task
-        def change_control(self):
-            self.next_at = max(self.next_at + PACING_S, time.time())
-            b = self.body
-            u = random.random()
-            if u < P_STEPS:
-                prop, name = "steps", "steps change"
-                current = find_prop(b["inputs"], "steps", "value")
-                current["value"] = random.choice(
-                    [s for s in STEPS_CHOICES if s != current["value"]])
-            elif u < P_STEPS + P_SCHEDULE and schedules:
-                prop, name = "schedule", "schedule change"
-                current = find_prop(b["inputs"], "schedule", "value")
-                current["value"] = random.choice(
-                    [s for s in schedules if s != current["value"]])
-            else:
-                prop, name = "lr", "lr change"
-                lr = _lr()
-                find_prop(b["inputs"], "lr", "value")["value"] = lr
-            b["changedPropIds"] = [f"{prop}.value"]
-            self._send(name, "POST", template.change_path, json.dumps(b),
-                       template.change_headers, need_response=True)
-            if prop == "lr":  # the response moves the slider, as in the browser
-                slider = find_prop(b["inputs"], "lr-slider", "value")
-                if slider is not None:
-                    slider["value"] = max(-5.0, min(1.0, math.log10(lr)))
-
-    if base is FastHttpUser:
-        Student.network_timeout = 30.0
-        Student.connection_timeout = 10.0
-    return Student
 
 
 # --- other benchmarks on the same cores ------------------------------------------------
@@ -583,144 +316,6 @@ def run(args, server: Server) -> None:
     report(args, server, rec, env, runner, cpu_samples, snaps, t_start, t_end,
            workers, workers_after, rss_warm, rss_before, rss_after, hwm, intruders,
            busy_others, irq1 - irq0, wcpu)
-
-
-def report(args, server, rec, env, runner, cpu_samples, snaps, t_start, t_end,
-           workers, workers_after, rss_warm, rss_before, rss_after, hwm, intruders,
-           busy_others, irq_s, wcpu) -> None:
-    spawned_at = t_start + args.spawn_seconds
-    reqs = [r for r in rec.requests if r[0] < t_end]
-    dur = t_end - t_start
-
-    def lat(rows, names=None, ok_only=True):
-        return [r[2] for r in rows if (names is None or r[1] in names)
-                and (r[3] is None or not ok_only)]
-
-    print("\n=== Results ===")
-    if intruders:
-        print("WARNING: another benchmark ran during the load (the figures share the cores "
-              "with it): " + "; ".join(sorted(intruders)))
-    steady = [r for r in reqs if r[0] >= spawned_at]
-    n_changes = sum(1 for r in reqs if r[1] in CHANGE_NAMES)
-    n_changes_steady = sum(1 for r in steady if r[1] in CHANGE_NAMES)
-    print(f"duration {dur:.0f} s ({args.spawn_seconds:.0f} s spawn + {args.duration:.0f} s "
-          f"steady); requests {len(reqs)}")
-    print(f"requests per second: {len(reqs) / dur:.1f} over the whole run; "
-          f"{len(steady) / (t_end - spawned_at):.1f} in steady load, of which control "
-          f"changes {n_changes_steady / (t_end - spawned_at):.1f}/s "
-          f"(offered {args.users / PACING_S:.0f}/s)")
-    print(f"control changes that computed a new run: {rec.computed} "
-          f"(answered with a field message instead: {rec.not_computed})")
-
-    print("\nlatency of successful requests (whole run):")
-    groups = [("all requests", None), ("control changes", CHANGE_NAMES),
-              ("page-load requests", PAGE_NAMES)]
-    groups += [(f"  {n}", (n,)) for n in (*CHANGE_NAMES, *PAGE_NAMES)]
-    for label, names in groups:
-        print(f"  {label:28s} {summary(lat(reqs, names))}")
-    pages = [p[1] for p in rec.page_loads if p[2] and p[0] < t_end]
-    print(f"  {'whole page load (4 req.)':28s} {summary(pages)}")
-    sizes = ", ".join(f"{n} {statistics.median(rec.sizes[n]) / 1024:.1f}"
-                      for n in (*PAGE_NAMES, *CHANGE_NAMES) if rec.sizes.get(n))
-    print(f"  median response size (kB): {sizes}")
-    print("latency in steady load only (after the spawn):")
-    for label, names in groups[:3]:
-        print(f"  {label:28s} {summary(lat(steady, names))}")
-    starts = [r[0] for r in steady if r[1] in CHANGE_NAMES]
-    if starts:
-        per_slot = Counter(int(t * 10) for t in starts)  # 100-ms slots
-        print(f"arrivals of control changes in steady load: "
-              f"{len(starts) / max(1, len(per_slot)):.1f} per busy 100 ms on average, "
-              f"{max(per_slot.values())} in the busiest 100 ms")
-
-    errors: dict[tuple[str, str], int] = {}
-    for r in reqs:
-        if r[3] is not None:
-            errors[(r[1], r[3])] = errors.get((r[1], r[3]), 0) + 1
-    n_err = sum(errors.values())
-    print(f"\nerrors: {n_err}" + ("" if n_err else " (none)"))
-    for (name, kind), n in sorted(errors.items(), key=lambda kv: -kv[1]):
-        print(f"  {n:6d}  {name}: {kind}")
-
-    print(f"\nper {WINDOW_S:.0f}-s window (from the first spawn; the spawn ends at "
-          f"{args.spawn_seconds:.0f} s):")
-    lines = []
-    k = 0
-    while t_start + k * WINDOW_S < t_end:
-        a, b = t_start + k * WINDOW_S, min(t_end, t_start + (k + 1) * WINDOW_S)
-        rows = [r for r in reqs if a <= r[0] < b]
-        al, ch = lat(rows), lat(rows, CHANGE_NAMES)
-        errs = sum(1 for r in rows if r[3] is not None)
-        cpu = ["", "", ""]
-        if k + 1 < len(snaps):
-            s0, s1 = snaps[k], snaps[k + 1]
-            wall = s1[0] - s0[0]
-            busy, srv, me = s1[1] - s0[1], s1[3] - s0[3], s1[4] - s0[4]
-            cpu = [f"{x / wall * 100:.0f}%" for x in (srv, me, max(0.0, busy - srv - me))]
-        lines.append([f"{a - t_start:.0f}-{b - t_start:.0f} s", f"{len(rows) / (b - a):.1f}",
-                      errs, *(f"{quantile(xs, q):.1f}" for xs in (al, ch) for q in QS), *cpu])
-        k += 1
-    print(table(lines, ("window", "req/s", "errors", "all: p50", "p95", "p99",
-                        "changes: p50", "p95", "p99", "cpu: server", "locust", "rest"),
-                ">" * 12))
-    print("  (cpu: % of one core, averaged over the window; 200% = both cores; rest = the "
-          "rest of the machine)")
-
-    s0, s1 = snaps[0], snaps[-1]
-    wall = s1[0] - s0[0]
-    busy, total = s1[1] - s0[1], s1[2] - s0[2]
-    srv, me = s1[3] - s0[3], s1[4] - s0[4]
-    ncpu = total / wall if wall else float("nan")
-    print(f"\nCPU over the run ({wall:.0f} s, {ncpu:.1f} cores): machine busy "
-          f"{busy / total * 100:.0f}%; gunicorn (master + workers) {srv / wall * 100:.0f}% "
-          f"of a core, load generator (this process) {me / wall * 100:.0f}% of a core, "
-          f"the rest of the machine {max(0.0, busy - srv - me) / wall * 100:.0f}% of a core (of "
-          f"which kernel irq/softirq {irq_s / wall * 100:.0f}%)")
-    print(f"server CPU per request: {srv / max(1, len(reqs)) * 1000:.1f} ms (all requests; "
-          f"{len(reqs)} in {wall:.0f} s)")
-    if busy_others:
-        print("other processes that used >= 2% of a core during the load:")
-        for c, cmd in busy_others:
-            print(f"  {c / wall * 100:5.0f}%  {cmd[:100]}")
-    samples = ", ".join(f"{c:.0f}" for c in cpu_samples)
-    print(f"locust's own CPU monitor (every 10 s, % of a core; its first sample is always 0):"
-          f" {samples or 'no samples'}; "
-          f"CPU warning (> 90%) emitted: {'YES' if runner.cpu_warning_emitted else 'no'}")
-
-    print("\nworkers: memory (RSS, MB) and CPU:")
-    def mb(v):
-        return f"{v / 1024:.1f}" if v is not None else "gone"
-    print(table([(p, mb(rss_warm.get(p)), mb(rss_before.get(p)), mb(rss_after.get(p)),
-                   mb(hwm.get(p)), f"{wcpu[p] * 100:.0f}% of a core") for p in workers],
-                ("pid", "warm", "before", "after", "peak", "CPU during the load"), ">>>>><"))
-    print("  (warm: right after /health 200; before: just before the load, after the browser "
-          "capture; peak: VmHWM)")
-    if sorted(workers_after) != sorted(workers):
-        print(f"  workers changed during the run: {workers} -> {workers_after} "
-              "(a worker restarted)")
-    log_text = server.text()
-    for marker in ("WORKER TIMEOUT", "Traceback", "Booting worker"):
-        n = log_text.count(marker)
-        if marker != "Booting worker" or n != len(workers):
-            print(f"  server log: {n} x {marker!r}")
-
-    print("\n=== locust's tables (its percentiles are rounded to its buckets) ===")
-    locust.stats.print_stats(env.stats, current=False)
-    locust.stats.print_percentile_stats(env.stats)
-    locust.stats.print_error_report(env.stats)
-
-    print("=== Targets ===")
-    all_p95 = quantile(lat(reqs), .95)
-    ch_p95 = quantile(lat(reqs, CHANGE_NAMES), .95)
-    pg_p95 = quantile(lat(reqs, PAGE_NAMES), .95)
-    print(f"  no errors:                          {n_err:7d}       {met(n_err == 0)}")
-    print(f"  p95 < {TARGET_P95_MS:.0f} ms, all requests:      {all_p95:7.1f} ms    "
-          f"{met(all_p95 < TARGET_P95_MS)}")
-    print(f"  p95 < {TARGET_P95_MS:.0f} ms, control changes:   {ch_p95:7.1f} ms    "
-          f"{met(ch_p95 < TARGET_P95_MS)}")
-    print(f"  p95 < {TARGET_P95_MS:.0f} ms, page-load requests:{pg_p95:7.1f} ms    "
-          f"{met(pg_p95 < TARGET_P95_MS)}")
-    print(f"  (whole run, {args.users} students; control changes: {n_changes})")
 
 
 if __name__ == "__main__":
