@@ -9,7 +9,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 import playground
-from playground.form import DEFAULT_CONFIG
+from playground.web.form import DEFAULT_CONFIG
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import pytest
 
 import playground
-from playground import figures as F
+from playground.web import figures as F
 from playground.surfaces import SURFACES
 
 STEP_WARMUP = {"problem": {"name": "elongated_valley"}, "steps": 100,
@@ -442,6 +442,6 @@ def test_log_toggle_and_figures_serialise(views):
 
 
 def test_figures_module_does_not_import_dash():
-    code = "import sys, playground.figures; sys.exit('dash' in sys.modules)"
+    code = "import sys, playground.web.figures; sys.exit('dash' in sys.modules)"
     root = Path(__file__).resolve().parent.parent
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0

@@ -12,9 +12,10 @@ from dash._utils import AttributeDict
 
 import app  # noqa: F401  (registers the callbacks)
 import playground
-from playground import figures as fig
-from playground import form, lessons, page
+from playground import lessons
 from playground.config import from_query, validate
+from playground.web import figures as fig
+from playground.web import form, page
 
 OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider",
        "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",

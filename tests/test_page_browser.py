@@ -6,8 +6,8 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 import playground
-from playground.figures import fmt
-from playground.form import DEFAULT_CONFIG
+from playground.web.figures import fmt
+from playground.web.form import DEFAULT_CONFIG
 
 pytestmark = pytest.mark.browser
 

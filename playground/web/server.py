@@ -16,10 +16,10 @@ from dash.exceptions import DependencyException, UnsupportedRelativePath
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from playground import page
+from playground.web import page
 from playground.warmup import WarmUp
 from playground.warmup import warm as warm_engine
-from playground.form import LR_SLIDER
+from playground.web.form import LR_SLIDER
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 ASSETS = next(p for p in (_PACKAGE / "assets", _PACKAGE.parent / "assets") if p.is_dir())

@@ -1,5 +1,6 @@
 """The page's form as data: which controls exist, how their values become a config, and
-how a config fills them. No Dash here; the page builds its components from ``FIELDS``.
+how a config fills them. No Dash here; ``playground.web.controls`` builds the components
+from ``FIELDS``.
 
 A control is keyed ``"section.entry.name"`` (e.g. ``"schedule.StepLR.gamma"``); the
 top-level ones are ``"run.run.lr"``, ``"run.run.steps"``, ``"run.run.start_x"`` ...
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import SECTIONS, STEPS, WARMUP, resolve, validate
-from .params import ConfigError, Param
-from .surfaces import SURFACES
+from ..config import SECTIONS, STEPS, WARMUP, resolve, validate
+from ..params import ConfigError, Param
+from ..surfaces import SURFACES
 
 DEFAULT_CONFIG = {
     "problem": {"name": "rosenbrock"}, "start": [-1.5, 2.0], "steps": 500,

@@ -1,0 +1,102 @@
+"""The loss plot: each run's true loss at each step on a log axis (the observed,
+minibatch loss faintly on a noisy surface). 2 traces per slot, then the cursor."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..surfaces import SURFACES
+from .figure_base import (axis, base_layout, by_slot, cursor_trace, empty_trace, esc,
+                          line_width, slot_of, slot_range, z_order)
+from .runs import RunView, lengths
+from .style import THEMES, THIN_LINE_WIDTH, colour
+
+LOSS_DECADES = 12
+"""The loss plot shows at most this many decades below the largest finite loss."""
+_TINY = 1e-300
+"""Where a loss of exactly 0 is drawn on the log axis (below the shown range)."""
+
+
+def positive(values) -> np.ndarray:
+    """Losses for a log axis: exact zeros (and negatives) drawn just below any range."""
+    v = np.asarray(values)
+    if np.all(v > 0):
+        return v
+    return np.where(v > 0, v.astype(np.float64), _TINY)
+
+
+def loss_slot(run: RunView | None, theme: str = "light",
+              slot: int | None = None) -> list[dict]:
+    """The loss plot's two traces of one slot: the true loss, and the observed (minibatch)
+    loss drawn faintly on a noisy surface (empty elsewhere, where it equals the true one)."""
+    s = slot_of(run, slot)
+    col = colour(s, theme)
+    if run is None:
+        return [empty_trace("", col, s), empty_trace("", col, s)]
+    n, pts = lengths(run.result)
+    label = run.label
+    true = {"type": "scatter", "mode": "lines", "x": np.arange(pts, dtype=np.int32),
+            "y": positive(run.result["loss"][:pts]), "name": label,
+            "legendgroup": f"slot{s}", "showlegend": True, "zorder": z_order(s),
+            "line": {"color": col, "width": line_width(s)},
+            "hovertemplate": f"{esc(label)}: loss %{{y:.4~g}}<extra></extra>"}
+    observed = empty_trace(f"{label} (observed)", col, s, mode="lines")
+    if SURFACES[run.run["problem"]["name"]].noisy:
+        observed.update(x=np.arange(n, dtype=np.int32),
+                        y=positive(run.result["observed_loss"][:n]), zorder=1,
+                        opacity=THEMES[theme]["faint_opacity"],
+                        line={"color": col, "width": THIN_LINE_WIDTH},
+                        hovertemplate=f"{esc(label)}: observed %{{y:.3~g}}<extra></extra>")
+    return [true, observed]
+
+
+def loss_range(runs: list[RunView]) -> list[float] | None:
+    """The loss plot's y range (log10 units), from the finite positive losses drawn.
+
+    The top is set by the runs that did not diverge and by every run's start, a decade
+    above them: a diverging run visibly climbs out of the top (its annotation says where)
+    instead of squeezing the others flat. The bottom is the smallest loss, at most
+    LOSS_DECADES below the top. None without any losses (autorange).
+    """
+    tops, lows = [], []
+    for r in runs:
+        n, pts = lengths(r.result)
+        vals = [np.asarray(r.result["loss"][:pts], dtype=np.float64)]
+        if SURFACES[r.run["problem"]["name"]].noisy:
+            vals.append(np.asarray(r.result["observed_loss"][:n], dtype=np.float64))
+        v = np.concatenate(vals)
+        v = v[np.isfinite(v) & (v > 0)]
+        if not v.size:
+            continue
+        lows.append(v.min())
+        start = float(r.result["loss"][0])
+        if r.result.get("diverged_at") is None:
+            tops.append(v.max())
+        elif math.isfinite(start) and start > 0:
+            tops.append(start)
+        else:
+            tops.append(v.max())
+    if not tops:
+        return None
+    hi = math.log10(max(tops)) + (1.0 if any(r.result.get("diverged_at") is not None
+                                             for r in runs) else 0.0)
+    lo = max(math.log10(min(lows)), hi - LOSS_DECADES)
+    pad = max(0.04 * (hi - lo), 0.2)
+    return [lo - pad, hi + pad]
+
+
+def loss_figure(runs: list[RunView], theme: str = "light") -> go.Figure:
+    """The true loss at each step on a log axis (observed loss faintly on noisy surfaces);
+    2 traces per slot then the cursor (see module doc)."""
+    slots = by_slot(runs)
+    data = [tr for s in slot_range(slots) for tr in loss_slot(slots.get(s), theme, slot=s)]
+    data.append(cursor_trace(theme))
+    layout = base_layout(theme, "Loss", "loss", runs, "x unified")
+    layout["xaxis"] = axis(theme, "step", rangemode="tozero",
+                            unifiedhovertitle={"text": "step %{x}"})
+    rng = loss_range(runs)
+    layout["yaxis"] = axis(theme, "loss (log scale)", type="log", exponentformat="power",
+                            nticks=8, **({"range": rng, "autorange": False} if rng else {}))
+    return go.Figure(data=data, layout=layout)

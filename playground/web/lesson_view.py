@@ -1,0 +1,74 @@
+"""Lessons on the page: the lesson menu, the lesson panel beside the plots and a lesson's
+marks on the figures (the lessons themselves, their runs and marks, are
+``playground.lessons``).
+
+A lesson opens by its link (``lesson=<name>`` plus its runs): the page rebuilds from the
+address. Its marks describe its own runs only, so they are drawn while the runs are
+exactly the lesson's, and the first change redraws without them (the ``lesson-marks``
+store says whether they are on the plots).
+"""
+from __future__ import annotations
+
+from dash import Input, Output, clientside_callback, dcc, html
+
+from .. import lessons
+from ..config import resolve
+from ..params import ConfigError
+from .figures import with_marks
+
+
+def read_lesson(query: dict):
+    """The lesson a link names (``lesson=<name>``, taken out of the query), or None."""
+    name = query.pop("lesson", None)
+    return lessons.LESSONS.get(name) if isinstance(name, str) else None
+
+
+def is_lesson_setup(lesson, current: dict, pins: list[dict]) -> bool:
+    """Whether the runs are exactly the lesson's (its marks describe those runs only)."""
+    try:
+        return [resolve(c) for c in (current, *pins)] == [resolve(c) for c in lesson.runs]
+    except ConfigError:
+        return False
+
+
+def marked_figures(figures: dict, lesson, runs, theme: str) -> dict:
+    """The figures with the lesson's marks drawn in (the runs must be the lesson's)."""
+    return with_marks(figures, lessons.marks(lesson, [r.result for r in runs]), runs, theme)
+
+
+def store(marked: bool):
+    return dcc.Store(id="lesson-marks", data=marked)
+
+
+def lesson_panel(lesson):
+    """The lesson beside the plots: its title, two sentences, a reference to read next,
+    and a link back to its exact setup."""
+    if lesson is None:
+        return None
+    return html.Section([
+        html.H2(lesson.title),
+        dcc.Markdown(lesson.explanation, className="lesson-text"),
+        html.P([html.A(lesson.reference.title, href=lesson.reference.url, target="_blank",
+                       rel="noopener noreferrer"),
+                html.Span(" · "),
+                html.A("Back to the lesson's setup", href=lessons.lesson_path(lesson))],
+               className="lesson-links"),
+    ], className="lesson-panel", id="lesson-panel")
+
+
+def lesson_menu():
+    return dcc.Dropdown(id="lesson-menu", clearable=False, searchable=False,
+                        placeholder="Lessons…", className="lesson-menu",
+                        options=[{"label": f"{i}. {ls.title}", "value": lessons.lesson_path(ls),
+                                  "title": ls.summary}
+                                 for i, ls in enumerate(lessons.LESSONS.values(), 1)])
+
+
+# A lesson from the menu: open its link (the page rebuilds from the address).
+clientside_callback(
+    """function (path) {
+        if (path) { window.location.assign(path); }
+        return window.dash_clientside.no_update;
+    }""",
+    Output("lesson-menu", "className"), Input("lesson-menu", "value"),
+    prevent_initial_call=True)
