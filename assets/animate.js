@@ -1,9 +1,9 @@
 /* Animation and lecture mode, entirely in the browser (no server round trip per frame).
 
-   The bar under the plots (playground/page.py, animation_bar) has no Dash callbacks: the
+   The bar under the plots (playground/web/browser.py, animation_bar) has no Dash callbacks: the
    listeners here are delegated from `document`, so they survive Dash re-rendering the page.
    A frame at step t dims the current run's path (path-graph trace 2) and draws points
-   0..t in the figure's cursor trace (its last one, see playground/figures.py); on the lr
+   0..t in the figure's cursor trace (its last one, see playground/web/figure_base.py); on the lr
    and loss plots the cursor marks the value at t. When the server replaces the figures
    (a control changed) the animation stops and the path is shown whole again.
 
@@ -19,7 +19,7 @@
   var POINT = 5, HEAD = 17;  // marker sizes of the grown path and of its step t
   var LECTURE_SCALE = 1.3;   // the plots' type in lecture mode
   var MAX_FRAME = 0.25;      // s; a frame after a stall (hidden tab) moves at most this much
-  // the play button's text (page.py starts it as PLAY); not "⏸", which many fonts lack
+  // the play button's text (playground/web/browser.py starts it as PLAY); not "⏸", which many fonts lack
   var PLAY = "▶ Play", PAUSE = "❚❚ Pause";
 
   var state = {

@@ -1,5 +1,5 @@
 /* Linked hover: a step hovered in any plot is marked in all three, without a server
-   round trip. Each figure keeps its last trace as the cursor (see playground/figures.py). */
+   round trip. Each figure keeps its last trace as the cursor (see playground/web/figure_base.py). */
 (function () {
   var GRAPHS = {
     "lr-graph": {first: function (slot) { return 3 * slot; }, slot: function (c) { return Math.floor(c / 3); }},
