@@ -2,13 +2,21 @@
 
 Run from the repository root::
 
-    python bench/engine.py
+    python bench/engine.py [--against DIR] [--reps N]
 
 It prints, for this machine and in one run:
 
-1. the cold start: ``import playground`` and the warm-up compile (first ``simulate`` call
-   through ``warm_up()``), measured in a fresh interpreter with no persistent compilation
-   cache;
+1. the cold start of a server worker, in fresh interpreters: ``import playground``, then
+   what ``warm_up()`` compiles before the worker answers /health, entry point by entry point
+   (``simulate({})`` compiles ``_run_one``, ``simulate_batch([{}])`` ``_run_many``), each
+   split into tracing, lowering and XLA's compile, and the whole ``warm_up()``; first with
+   no persistent compilation cache, then with JAX's persistent cache (a temporary
+   directory: one child fills it, the next child loads from it, as a restarted worker
+   does); then the warm time of the 1,000-step run below in those children. With
+   ``--against DIR`` (another checkout of this repository, e.g. ``git worktree add
+   /tmp/base HEAD``) every figure of this section is also measured for that checkout, the
+   children of the two alternating, so before and after come from one sitting. Medians of
+   ``--reps`` children (default 3);
 2. the warm time of one 1,000-step run (Rosenbrock, Adam lr 0.05, 50 warmup steps then
    CosineAnnealingLR T_max 950) through ``playground.simulate``;
 3. the same trajectory as a plain NumPy loop and as a ``torch.optim`` loop, with the
@@ -19,17 +27,21 @@ It prints, for this machine and in one run:
 
 Timings are wall-clock (``time.perf_counter``) of the whole call, config dict in and NumPy
 arrays out: R rounds of N calls each; "median" and "min" are over the rounds of the mean
-time per call. Nothing here asserts; a missed target is printed as "not met".
+time per call. The machine may be shared: compare figures from one run. Nothing here
+asserts; a missed target is printed as "not met".
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import warnings
@@ -48,52 +60,169 @@ CONFIG = {"problem": {"name": "rosenbrock"}, "start": [-1.5, 2.0], "steps": 1000
 
 # --- helpers ------------------------------------------------------------------------------
 
-def clean_env(x64: bool = False) -> dict:
-    """The environment for a cold-start child: no persistent compilation cache, the
-    default dtype unless ``x64``."""
+def clean_env(x64: bool = False, root: str = ROOT) -> dict:
+    """The environment for a cold-start child: no persistent compilation cache from the
+    environment, the default dtype unless ``x64``, ``root`` first on the path."""
     env = {k: v for k, v in os.environ.items()
            if not (k.startswith("JAX_COMPILATION_CACHE") or k.startswith("JAX_PERSISTENT_CACHE")
                    or k == "JAX_ENABLE_X64")}
     if x64:
         env["JAX_ENABLE_X64"] = "1"
-    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
 
 COLD_CHILD = textwrap.dedent("""
-    import json, sys, time
+    import json, statistics, sys, time
     t0 = time.perf_counter()
+    args = json.loads(sys.argv[1])
+    sys.path.insert(0, args["root"])
     import jax
-    jax.config.update("jax_compilation_cache_dir", None)  # belt and braces: no disk cache
+    from jax import monitoring
+    events, hits = [], []
+    monitoring.register_event_duration_secs_listener(
+        lambda event, duration, **kw: events.append((event, duration)))
+    monitoring.register_event_listener(
+        lambda event, **kw: hits.append(event) if event.endswith("/cache_hits") else None)
+    # no disk cache unless asked for one (then as a worker: set before anything compiles)
+    jax.config.update("jax_compilation_cache_dir", args["cache_dir"])
+    if args["cache_dir"]:
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     t_jax = time.perf_counter()
     import playground
-    t1 = time.perf_counter()
-    config = json.loads(sys.argv[1])
+    t_pg = time.perf_counter()
+
+    def phase(fn):
+        n, h = len(events), len(hits)
+        t = time.perf_counter()
+        fn()
+        wall = time.perf_counter() - t
+        sums = {}
+        for event, d in events[n:]:
+            sums[event] = sums.get(event, 0.0) + d
+        return {"wall": wall,
+                "trace": sums.get("/jax/core/compile/jaxpr_trace_duration", 0.0),
+                "lower": sums.get("/jax/core/compile/jaxpr_to_mlir_module_duration", 0.0),
+                "backend": sums.get("/jax/core/compile/backend_compile_duration", 0.0),
+                "programs": sum(1 for e, _ in events[n:]
+                                if e == "/jax/core/compile/backend_compile_duration"),
+                "from_cache": len(hits) - h}
+
+    # what playground.warm_up() does, one entry point at a time
+    one = phase(lambda: playground.simulate({}))
+    many = phase(lambda: playground.simulate_batch([{}]))
+    t_warm = time.perf_counter()
+    playground.warm_up()  # already warm: should cost a few milliseconds
+    again = time.perf_counter() - t_warm
+    config = args["config"]
     r = playground.simulate(config)
-    t2 = time.perf_counter()
-    playground.warm_up()
-    t3 = time.perf_counter()
-    r = playground.simulate(config)
-    t4 = time.perf_counter()
-    print(json.dumps({"import_jax": t_jax - t0, "import_playground": t1 - t0,
-                      "first_simulate": t2 - t1, "warm_up_rest": t3 - t2,
-                      "compile_total": t3 - t1, "next_simulate": t4 - t3,
-                      "final": r["path"][-1].tolist(), "dtype": str(r["path"].dtype),
-                      "cache_dir": jax.config.jax_compilation_cache_dir}))
+    warm = []
+    for _ in range(args["warm_rounds"]):
+        t = time.perf_counter()
+        for _ in range(50):
+            playground.simulate(config)
+        warm.append((time.perf_counter() - t) / 50)
+    native = None
+    try:  # loops XLA compiled into one native function each (its small-while-loop pass)
+        import numpy as np
+        from playground import engine
+        from playground.config import resolve
+        run = resolve(config)
+        text = engine._run_one.lower(*engine.pack(run), np.int32(run["steps"])).compile().as_text()
+        native = [text.count('xla_cpu_small_call="true"'), text.count(" while(")]
+    except Exception:
+        pass
+    print(json.dumps({
+        "import_jax": t_jax - t0, "import_playground": t_pg - t0, "one": one, "many": many,
+        "warm_up": one["wall"] + many["wall"], "warm_up_again": again,
+        "warm1000": statistics.median(warm) if warm else None, "native_loops": native,
+        "final": r["path"][-1].tolist(), "dtype": str(r["path"].dtype),
+        "cache_dir": jax.config.jax_compilation_cache_dir}))
 """)
 
 
-def cold_start(x64: bool = False) -> dict:
+def cold_start(x64: bool = False, root: str = ROOT, cache_dir: str | None = None,
+               warm_rounds: int = 0) -> dict:
+    """One fresh child: import, warm-up (each entry point timed), then ``CONFIG`` warm."""
+    args = {"root": root, "cache_dir": cache_dir, "config": CONFIG, "warm_rounds": warm_rounds}
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", COLD_CHILD, json.dumps(CONFIG)],
-                         env=clean_env(x64), cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run([sys.executable, "-c", COLD_CHILD, json.dumps(args)],
+                         env=clean_env(x64, root), cwd=root, capture_output=True, text=True,
+                         timeout=600)
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise RuntimeError("cold-start child failed:\n" + out.stderr)
     res = json.loads(out.stdout.strip().splitlines()[-1])
     res["process_wall"] = wall
     return res
+
+
+def cold_starts(roots: list[str], reps: int) -> dict:
+    """For each checkout: ``reps`` children with no persistent cache, and ``reps`` pairs
+    sharing a fresh cache directory (the first fills it, the second loads). The checkouts'
+    children alternate, so a noisy machine weighs on both alike."""
+    runs: dict = {root: {"none": [], "fill": [], "load": []} for root in roots}
+    for _ in range(reps):
+        for root in roots:
+            runs[root]["none"].append(cold_start(root=root, warm_rounds=5))
+            cache = tempfile.mkdtemp(prefix="playground-bench-cache-")
+            try:
+                runs[root]["fill"].append(cold_start(root=root, cache_dir=cache))
+                runs[root]["load"].append(cold_start(root=root, cache_dir=cache, warm_rounds=5))
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+    return runs
+
+
+def _median(results: list[dict], *path):
+    values = []
+    for r in results:
+        for key in path:
+            r = r[key] if r is not None else None
+        if r is not None:
+            values.append(r)
+    return statistics.median(values) if values else None
+
+
+def print_cold(runs: dict, roots: list[str]) -> None:
+    names = ["this checkout" if root == ROOT else root for root in roots]
+    widths = (40,) + (22,) * len(roots)
+
+    def line(label, cells):
+        print("  " + label.ljust(widths[0]) + "".join(str(c).rjust(w)
+                                                      for c, w in zip(cells, widths[1:])))
+
+    def t(x):
+        return "-" if x is None else fmt_t(x).strip()
+
+    line("", names)
+    for mode, title in [("none", "no persistent cache (a new image, or no cache dir)"),
+                        ("fill", "persistent cache, empty: this child compiles and writes"),
+                        ("load", "persistent cache, filled: this child loads (a restart)")]:
+        print(f"  {title}")
+        rs = [runs[root][mode] for root in roots]
+        line("  import playground (incl. jax)", [t(_median(r, "import_playground")) for r in rs])
+        for key, label in [("one", "simulate({}): compiles _run_one"),
+                           ("many", "simulate_batch([{}]): _run_many")]:
+            line(f"  {label}", [t(_median(r, key, "wall")) for r in rs])
+            line("    trace + lower + XLA (or cache load)", [
+                "{:.2f}+{:.2f}+{:.2f} s".format(_median(r, key, "trace"),
+                                                _median(r, key, "lower"),
+                                                _median(r, key, "backend")) for r in rs])
+            line("    XLA programs / of them from the cache", [
+                "{:.0f} / {:.0f}".format(_median(r, key, "programs"),
+                                         _median(r, key, "from_cache")) for r in rs])
+        line("  warm_up() total (before /health)", [t(_median(r, "warm_up")) for r in rs])
+        line("  import + warm_up()", [
+            t(_median(r, "import_playground") + _median(r, "warm_up")) for r in rs])
+        line("  whole child process (wall)", [t(_median(r, "process_wall")) for r in rs])
+        if mode != "fill":
+            line("  then simulate(), 1,000 steps, warm", [t(_median(r, "warm1000")) for r in rs])
+    native = [runs[root]["none"][0].get("native_loops") for root in roots]
+    line("  loops compiled as one native function", [
+        "-" if n is None else f"{n[0]} of {n[1]}" for n in native])
+    print(f"  (medians of {len(runs[roots[0]]['none'])} children each; cache dirs are fresh "
+          "temporary directories; min compile time to cache: 0 s)")
 
 
 def bench(fn, rounds: int, number: int) -> dict:
@@ -120,6 +249,17 @@ def jaxlib_version() -> str:
     try:
         import jaxlib
         return jaxlib.__version__
+    except Exception:  # noqa: BLE001 - only for the header
+        return "?"
+
+
+def git_head(root: str) -> str:
+    try:
+        out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return out.stdout.strip() + (" + uncommitted changes" if dirty else "")
     except Exception:  # noqa: BLE001 - only for the header
         return "?"
 
@@ -279,13 +419,22 @@ def _noop(fvec, ivec):
 # --- main ---------------------------------------------------------------------------------
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", metavar="DIR",
+                        help="another checkout of this repository: its cold start and warm "
+                             "run are measured too, alternating with this one's")
+    parser.add_argument("--reps", type=int, default=3,
+                        help="children per cold-start figure (default 3; medians)")
+    opts = parser.parse_args()
+    roots = [ROOT] + ([os.path.abspath(opts.against)] if opts.against else [])
+
     t_start = time.perf_counter()
     print("Optimization Playground: engine benchmark")
     print("=" * 41)
 
     # 1. Cold start, in fresh interpreters, before this process imports anything heavy.
-    cold = cold_start()
-    cold_x64 = cold_start(x64=True)
+    runs = cold_starts(roots, max(1, opts.reps))
+    cold_x64 = {root: cold_start(x64=True, root=root) for root in roots}
 
     global jax, np, torch
     import jax
@@ -306,19 +455,21 @@ def main() -> None:
     threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                           "MKL_NUM_THREADS", "XLA_FLAGS") if k in os.environ}
     print(f"thread env: {threads or 'none set'}")
+    if opts.against:
+        print(f"against   : {roots[1]} (git {git_head(roots[1])}); this checkout: "
+              f"git {git_head(ROOT)}")
 
-    section("1. Cold start (fresh `python -c`, no persistent compilation cache)")
-    row("", "float32", "float64 (x64)")
-    for key, label in [("import_jax", "import jax"),
-                       ("import_playground", "import playground (incl. jax)"),
-                       ("first_simulate", "first simulate() (compile + run)"),
-                       ("warm_up_rest", "then warm_up() (batch compile)"),
-                       ("compile_total", "first simulate() .. warm_up() end"),
-                       ("next_simulate", "next simulate() (warm)"),
-                       ("process_wall", "whole child process (wall)")]:
-        row(label, fmt_t(cold[key]), fmt_t(cold_x64[key]))
-    print(f"  (cache dir seen by the child: {cold['cache_dir']!r}; result dtypes "
-          f"{cold['dtype']} / {cold_x64['dtype']})")
+    section("1. Cold start of a worker: import, then what warm_up() compiles before /health "
+            "(fresh `python -c`, float32)")
+    print_cold(runs, roots)
+    print()
+    print("  float64 (JAX_ENABLE_X64=1), no persistent cache, one child each:")
+    for root in roots:
+        c = cold_x64[root]
+        print(f"    {'this checkout' if root == ROOT else root:30s} import "
+              f"{fmt_t(c['import_playground']).strip()}, warm_up() "
+              f"{fmt_t(c['warm_up']).strip()} (_run_one {fmt_t(c['one']['wall']).strip()}, "
+              f"_run_many {fmt_t(c['many']['wall']).strip()}); result dtype {c['dtype']}")
 
     # Warm up this process.
     t0 = time.perf_counter()
@@ -357,7 +508,7 @@ def main() -> None:
         fmt_t(t_torch["max"]), f'{t_torch["rounds"]} x {t_torch["number"]}')
 
     fin = {"playground (" + str(res["path"].dtype) + ")": np.asarray(res["path"][-1], float),
-           "playground (float64, x64 child)": np.asarray(cold_x64["final"]),
+           "playground (float64, x64 child)": np.asarray(cold_x64[ROOT]["final"]),
            "NumPy": ref_np["path"][-1], "torch": ref_torch["path"][-1]}
     print()
     print("  Final points (after 1,000 steps; the minimum is (1, 1)):")
