@@ -26,7 +26,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", _cpus()))
 threads = int(os.environ.get("THREADS", "8"))
 worker_class = "gthread"
 preload_app = False
-timeout = 60  # a worker's first request waits for its warm-up (~5 s)
+timeout = 60  # a worker answers once warm (~1 s from the cache, ~3 s compiling cold)
 graceful_timeout = 20
 # No keep-alive: each request comes on a new connection, which whichever worker is free
 # accepts. Kept-alive connections stay on the worker that accepted them: after a worker
