@@ -431,7 +431,7 @@ def _result(table: np.ndarray, final: np.ndarray, diverged_at, steps: int) -> di
 
 
 def simulate(config: dict) -> dict:
-    """Run one config (see CONTRACT.md) and return its arrays as NumPy."""
+    """Run one config (docs/run-format.md §6, §7) and return its arrays as NumPy."""
     run = resolve(config)
     fvec, ivec = pack(run)
     table, final, diverged_at = _run_one(fvec, ivec, np.int32(run["steps"]))
