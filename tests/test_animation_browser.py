@@ -142,6 +142,9 @@ def test_keys_step_play_and_pause_but_not_while_typing(page):
     assert readout(page).startswith("step 29 / 500")
     assert readout(page).endswith("diverged at step 30")
     assert len(cursor(page, "path-graph")) == 30
+    # 10 steps/s: the replay of these 30 steps outlasts the two key presses, however slow
+    # the machine (at full speed it could end, and stop, between them)
+    Select(page.find_element("#anim-speed")).select_by_value("10")
     press(page, " ")
     assert play_text(page) == PAUSE
     press(page, " ")
