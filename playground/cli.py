@@ -156,10 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         text = args.run(args)
-    except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except _ReadError as e:
+    except (ConfigError, _ReadError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     try:
