@@ -42,9 +42,18 @@ def figures_for(runs, theme: str) -> dict:
             "path": path_figure(surface, runs, theme=theme)}
 
 
+PLOT_TABS = [{"label": "Learning rate", "value": "lr"}, {"label": "Loss", "value": "loss"},
+             {"label": "Path", "value": "path"}]
+"""On a phone one plot shows at a time, picked by these tabs (CSS shows them only there)."""
+
+
 def plots(figures: dict):
-    """The three plots side by side, each with its options above it."""
+    """The three plots side by side, each with its options above it; on a phone, tabs
+    above them pick the one shown (``assets/style.css``: no round trip)."""
     return html.Div([
+        dcc.RadioItems(id="plot-tab", options=PLOT_TABS, value="lr", inline=True,
+                       className="plot-tabs", inputClassName="plot-tab-input",
+                       labelClassName="plot-tab"),
         graph("lr-graph", figures["lr"], "Learning rate",
               dcc.Checklist(id="lr-log", options=LR_OPTIONS, value=[],
                             inline=True, className="control-check small")),
@@ -56,10 +65,11 @@ def plots(figures: dict):
 
 def graph(graph_id: str, figure, title: str, extra=None):
     """A plot (its title is in the figure, so a saved PNG carries it) and its options."""
+    kind = graph_id.split("-")[0]
     return html.Div([
         html.Div(extra, className="plot-head"),
         dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="graph"),
-    ], className="plot", title=title)
+    ], className=f"plot plot-{kind}", title=title)
 
 
 def surface_store(run: dict):

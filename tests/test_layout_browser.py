@@ -1,0 +1,229 @@
+"""The page on every screen a lecture meets, measured in headless Chromium (geometry, not
+pixels): the projector (1920x1080), two laptops (1366x768, 1280x800) and a phone (390x844,
+touch). Each check returns the problems it finds, so a failure names the element."""
+import pytest
+
+from test_page_browser import choose, trace, wait_until
+
+pytestmark = pytest.mark.browser
+
+DESKTOPS = [(1920, 1080), (1366, 768), (1280, 800)]
+PHONE = (390, 844)
+
+
+def emulate(page, width: int, height: int, phone: bool = False):
+    """Give the page exactly this viewport (a phone: touch, mobile layout) and reload it."""
+    d = page.driver
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 2 if phone else 1,
+        "mobile": phone})
+    d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": phone})
+    d.refresh()
+    page.wait_for_element("#path-graph .js-plotly-plot .main-svg", timeout=30)
+    wait_until(lambda: d.execute_script(
+        "return document.querySelectorAll('.js-plotly-plot .xtick').length > 0"), page=page)
+    settle(page)
+
+
+def settle(page):
+    """Wait until the plots stop moving (Plotly redraws after a resize)."""
+    last = None
+    for _ in range(30):
+        now = page.driver.execute_script(
+            "return [...document.querySelectorAll('.graph')].map(function (g) {"
+            " var r = g.getBoundingClientRect(); return [r.top, r.width, r.height]; })"
+            ".concat([document.documentElement.scrollWidth])")
+        if now == last:
+            return
+        last = now
+        page.driver.execute_script("return new Promise(function (r) { setTimeout(r, 250); })")
+
+
+# One script per family of checks: each returns a list of human-readable problems.
+CUT = r"""
+var W = document.documentElement.clientWidth, problems = [];
+if (document.documentElement.scrollWidth > W + 1)
+  problems.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + W);
+function shown(e) { var r = e.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; }
+// a value or a label that does not fit its box
+document.querySelectorAll('input[type=text], input[type=number], input:not([type])')
+  .forEach(function (e) { if (shown(e) && e.scrollWidth > e.clientWidth + 1)
+    problems.push('input ' + (e.id || e.name) + ' cuts its value "' + e.value + '"'); });
+document.querySelectorAll('.control-label, .legend-item, .button, .dash-dropdown-value, ' +
+                          '.plot-tabs label, .anim-readout, h1')
+  .forEach(function (e) { if (shown(e) && e.scrollWidth > e.clientWidth + 1)
+    problems.push('"' + e.textContent.trim().slice(0, 30) + '" is cut'); });
+// every text on a plot inside its plot, and none under the toolbar or another title
+document.querySelectorAll('.graph').forEach(function (g) {
+  var gd = g.querySelector('.js-plotly-plot'); if (!gd || !shown(g)) return;
+  var box = gd.getBoundingClientRect();
+  var bar = gd.querySelector('.modebar'); var barBox = bar && bar.getBoundingClientRect();
+  var texts = [...gd.querySelectorAll('.gtitle, .xtitle, .ytitle, .xtick text, .ytick text,' +
+                                      '.y2tick text, .y2title, .annotation-text, .legendtext')]
+    .filter(function (t) { return t.textContent.trim() && shown(t); });
+  texts.forEach(function (t) {
+    var r = t.getBoundingClientRect(), name = g.id || gd.parentElement.id;
+    if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 ||
+        r.bottom > box.bottom + 1)
+      problems.push(name + ': "' + t.textContent + '" is cut by the plot\'s edge');
+    if (barBox && barBox.width && t.matches('.gtitle, .annotation-text') &&
+        r.right > barBox.left && r.left < barBox.right && r.bottom > barBox.top &&
+        r.top < barBox.bottom)
+      problems.push(name + ': "' + t.textContent + '" runs under the toolbar');
+  });
+});
+return problems;
+"""
+
+ALIGNED = r"""
+var g = [...document.querySelectorAll('.graph')].map(function (e) {
+  return e.getBoundingClientRect(); });
+var problems = [];
+g.forEach(function (r, i) {
+  if (Math.abs(r.top - g[0].top) > 1.5 || Math.abs(r.bottom - g[0].bottom) > 1.5)
+    problems.push('plot ' + i + ' spans ' + r.top + '..' + r.bottom + ', plot 0 ' +
+                  g[0].top + '..' + g[0].bottom);
+  if (r.bottom > innerHeight + 0.5)
+    problems.push('plot ' + i + ' ends at ' + r.bottom + ', below the fold ' + innerHeight);
+});
+return problems;
+"""
+
+MENU = r"""
+var id = arguments[0], done = arguments[arguments.length - 1];
+var button = document.getElementById(id);
+button.scrollIntoView({block: 'center'});
+button.click();
+setTimeout(function () {
+  var c = document.querySelector('.dash-dropdown-content'), problems = [];
+  if (!c) { done(['menu ' + id + ' did not open']); return; }
+  var r = c.getBoundingClientRect(), n = c.querySelectorAll('[role=option]').length;
+  if (r.top < -0.5 || r.bottom > innerHeight + 0.5)
+    problems.push('menu ' + id + ' spans ' + r.top + '..' + r.bottom + ' outside the screen');
+  var shownOptions = [...c.querySelectorAll('[role=option]')].filter(function (o) {
+    var b = o.getBoundingClientRect(); return b.top >= r.top - 0.5 && b.bottom <= r.bottom + 0.5;
+  }).length;
+  var scrolls = c.scrollHeight > c.clientHeight + 1;
+  if (scrolls && c.offsetWidth - c.clientWidth < 4)
+    problems.push('menu ' + id + ' hides ' + (n - shownOptions) + ' of ' + n +
+                  ' entries with no scrollbar');
+  if (!scrolls && shownOptions < n)
+    problems.push('menu ' + id + ' shows ' + shownOptions + ' of ' + n + ' entries');
+  document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
+  button.click();
+  setTimeout(function () { done(problems); }, 300);
+}, 600);
+"""
+
+
+@pytest.mark.parametrize("size", DESKTOPS, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_desktop_size_fits_aligns_and_cuts_nothing(page, size):
+    emulate(page, *size)
+    d = page.driver
+    assert d.execute_script(CUT) == []
+    assert d.execute_script(ALIGNED) == []
+    for menu in ("problem", "optimizer", "schedule", "lesson-menu"):
+        assert d.execute_async_script(MENU, menu) == []
+    d.execute_script("window.scrollTo(0, 0)")
+    page.find_element("#lecture-toggle").click()
+    settle(page)
+    assert d.execute_script(CUT) == []
+    assert d.execute_script(ALIGNED) == []  # lecture mode: the plots still on one screen
+
+
+def test_the_phone_shows_the_plots_first_and_keeps_them_in_view_while_a_control_changes(page):
+    emulate(page, *PHONE, phone=True)
+    d = page.driver
+    assert d.execute_script(CUT) == []
+    top = lambda sel: d.execute_script(  # noqa: E731
+        f"return document.querySelector('{sel}').getBoundingClientRect().top")
+    assert top(".plots") < top("#controls") and top(".plots") < 844 / 3
+    visible = d.execute_script(
+        "return [...document.querySelectorAll('.graph')].filter(function (g) {"
+        " return g.getBoundingClientRect().width > 0; }).map(function (g) { return g.id; })")
+    assert visible == ["lr-graph"]  # one plot at a time, as wide as the phone
+    assert d.execute_script("return document.getElementById('lr-graph')"
+                            ".getBoundingClientRect().width") > 340
+    # every tab a thumb's size, and each shows its plot
+    for tab, graph in (("Loss", "loss-graph"), ("Path", "path-graph"),
+                       ("Learning rate", "lr-graph")):
+        label = next(e for e in page.find_elements(".plot-tabs label") if e.text == tab)
+        assert label.size["height"] >= 44 and label.size["width"] >= 44
+        label.click()
+        wait_until(lambda: d.execute_script(
+            f"var r = document.getElementById('{graph}').getBoundingClientRect();"
+            "return r.width > 340 && r.height > 200;"), page=page)
+        settle(page)
+        assert d.execute_script(CUT) == []
+    # the schedule picker far down the controls: scrolled to, the plot stays on screen
+    d.execute_script("document.getElementById('schedule').scrollIntoView({block: 'end'})")
+    settle(page)
+    plot = d.execute_script("var r = document.getElementById('lr-graph')"
+                            ".getBoundingClientRect(); return [r.top, r.bottom];")
+    picker = d.execute_script("var r = document.getElementById('schedule')"
+                              ".getBoundingClientRect(); return [r.top, r.bottom];")
+    assert 0 <= plot[0] and plot[1] <= picker[0] and picker[1] <= 844.5
+    choose(page, "schedule", "Step decay")
+    wait_until(lambda: (lambda y: y and len(set(round(v, 9) for v in y[60:])) == 3)(
+        trace(page, "lr-graph", 0)), page=page)  # warmup, then three lr levels
+    plot = d.execute_script("var r = document.getElementById('lr-graph')"
+                            ".getBoundingClientRect(); return [r.top, r.bottom];")
+    assert 0 <= plot[0] and plot[1] <= 844  # the change drawn where the student looks
+    assert page.get_logs() == []
+
+
+LECTURE_TEXT = r"""
+function sizes() {
+  var out = {};
+  document.querySelectorAll('.app *').forEach(function (e) {
+    if (e.closest('svg') || e.closest('.controls')) return;
+    var own = [...e.childNodes].some(function (n) {
+      return n.nodeType === 3 && n.textContent.trim(); });
+    var r = e.getBoundingClientRect();
+    if (own && r.width > 0 && r.height > 0)
+      out[e.tagName + ':' + e.textContent.trim().slice(0, 24)] =
+        parseFloat(getComputedStyle(e).fontSize);
+  });
+  return out;
+}
+return sizes();
+"""
+
+
+def test_lecture_mode_enlarges_every_text_on_the_page_and_the_plots_fill_the_screen(page):
+    emulate(page, 1920, 1080)
+    d = page.driver
+    before = d.execute_script(LECTURE_TEXT)
+    page.find_element("#lecture-toggle").click()
+    settle(page)
+    after = d.execute_script(LECTURE_TEXT)
+    common = set(before) & set(after)
+    assert len(common) > 20
+    small = {k: (before[k], after[k]) for k in common if after[k] < 1.25 * before[k]}
+    assert small == {}
+    height = d.execute_script("return document.querySelector('.plots')"
+                              ".getBoundingClientRect().height")
+    assert height > 0.7 * 1080
+
+
+CONTRAST = r"""
+function rgb(c) { var m = c.match(/[\d.]+/g).map(Number); return m.slice(0, 3); }
+function lum(c) { return rgb(c).map(function (v) { v /= 255;
+  return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+  .reduce(function (s, v, i) { return s + v * [0.2126, 0.7152, 0.0722][i]; }, 0); }
+function bg(e) { while (e) { var c = getComputedStyle(e).backgroundColor;
+  if (c && !/rgba\(.*, 0\)$/.test(c) && c !== 'transparent') return c; e = e.parentElement; }
+  return 'rgb(255, 255, 255)'; }
+return [...document.querySelectorAll('.dash-dropdown-trigger-icon')].map(function (i) {
+  var a = lum(getComputedStyle(i).color), b = lum(bg(i));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); });
+"""
+
+
+def test_in_the_dark_theme_every_menu_shows_its_arrow(page):
+    emulate(page, 1366, 768)
+    page.find_element("#theme input[value=dark]").click()
+    wait_until(lambda: "theme-dark" in page.find_element("#app-root").get_attribute("class"))
+    ratios = page.driver.execute_script(CONTRAST)
+    assert len(ratios) >= 4 and min(ratios) >= 3  # WCAG's minimum for graphics
