@@ -1,7 +1,8 @@
 """Optimization Playground: learning-rate schedules steering gradient descent on 2D surfaces.
 
 The functional core (no Dash here): ``simulate(config)`` runs one config as described in
-``docs/run-format.md``; ``simulate_batch(configs)`` runs several in one call; ``show(...)``
+``docs/run-format.md``; ``simulate_batch(configs)`` runs several in one call;
+``sweep(config, field, values)`` runs one config for many values of one field; ``show(...)``
 puts the page in a Jupyter notebook.
 
 Names are loaded on first use, so that importing a submodule (the gunicorn settings in
@@ -13,7 +14,7 @@ _WHERE = {
     "ConfigError": "params", "MAX_STEPS": "config", "OPTIMIZERS": "optimizers",
     "SCHEDULES": "schedules", "SURFACES": "surfaces", "from_query": "config",
     "page_path": "config", "resolve": "config", "simulate": "engine",
-    "simulate_batch": "engine", "to_query": "config", "validate": "config",
+    "simulate_batch": "engine", "sweep": "sweeps", "to_query": "config", "validate": "config",
     "warm_up": "engine", "show": "web.notebook",
 }
 __all__ = sorted(_WHERE)

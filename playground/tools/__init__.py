@@ -13,7 +13,8 @@ the other way round.
 - Experiments as configs: :func:`lr_range_config` + :func:`lr_range_analysis` (Smith's
   LR range test, :mod:`.lr_range`), :func:`with_batch_size` (:mod:`.batch_size`), and the
   two pitfalls :func:`resume_without_scheduler_state` and :func:`stepped_per_epoch`
-  (:mod:`.pitfalls`).
+  (:mod:`.pitfalls`); the lr sensitivity view's sweep :func:`lr_sensitivity` (with
+  :func:`lr_grid` and :func:`good_band`, :mod:`.sensitivity`).
 - Take-home exports: :func:`to_csv`, :func:`to_json` (:mod:`.export_data`),
   :func:`pytorch_code` (:mod:`.export_pytorch`), :func:`optax_code` (and
   :func:`optax_gap`, why a config has no exact Optax twin; :mod:`.export_optax`), the
@@ -33,6 +34,7 @@ from .export_pytorch import pytorch_code
 from .formulas import FORMULAS, Formula, formula
 from .lr_range import lr_range_analysis, lr_range_config
 from .pitfalls import resume_without_scheduler_state, stepped_per_epoch
+from .sensitivity import good_band, lr_grid, lr_sensitivity
 
 # The private helpers of the former single module playground/tools.py, still reachable as
 # tools._name for any caller that reached into it.
@@ -47,7 +49,7 @@ from .pitfalls import _concat, _memoryless, _pad, _segment, _truncate  # noqa: F
 
 __all__ = [
     "COLUMNS", "FORMULAS", "Formula", "LR_FIELDS", "SURFACE_CODE", "effective_step",
-    "formula", "inspect_step", "lr_range_analysis", "lr_range_config", "optax_code",
+    "formula", "good_band", "inspect_step", "lr_grid", "lr_sensitivity", "lr_range_analysis", "lr_range_config", "optax_code",
     "optax_gap", "pytorch_code", "resume_without_scheduler_state", "robbins_monro",
     "stability", "stepped_per_epoch", "to_csv", "to_json", "with_batch_size",
 ]

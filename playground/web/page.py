@@ -23,6 +23,7 @@ from . import pins
 from . import exports
 from . import lesson_view
 from . import browser
+from . import sensitivity
 
 from . import comparison, controls, state
 from .form import form_from_config
@@ -73,6 +74,7 @@ def layout(**query):
                 plots.status_line(runs[0]),
                 comparison.table_block(runs),
                 tool_panels.explore_panel(runs),
+                sensitivity.panel(),
                 exports.extras(current),
             ], className="results"),
         ], className="main"),

@@ -1,0 +1,84 @@
+"""The lr sensitivity panel: the final (or best) loss of the current run and of every pinned
+run against the lr over its whole range, each from one sweep
+(``playground.tools.lr_sensitivity``); a click on a point makes its lr the run's lr.
+
+Folded until opened, like the other tools: a folded panel costs no request per change.
+"""
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+
+import dash
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
+
+from ..tools.sensitivity import lr_sensitivity
+from .comparison import DEFAULT_THRESHOLD
+from .figure_sensitivity import sensitivity_figure
+from .state import runs_for
+from .style import GRAPH_CONFIG
+
+METRICS = [{"label": "final loss", "value": "final"}, {"label": "best loss", "value": "best"}]
+
+
+def panel():
+    """The folded panel under the plots."""
+    return html.Details([
+        html.Summary("Loss against the lr (sensitivity)", id="sensitivity-summary"),
+        html.P("Every lr from 1e-5 to 10 for the current run and each pinned one: too "
+               "small crawls, too large diverges (shaded). The band between is what a "
+               "schedule widens or narrows. Click a point to use its lr.", className="hint"),
+        dcc.RadioItems(id="sensitivity-metric", options=METRICS, value="final", inline=True,
+                       className="control-radio"),
+        dcc.Store(id="sensitivity-query"),
+        dcc.Loading(dcc.Graph(id="sensitivity-graph", figure={"layout": {"height": 380}},
+                              config=GRAPH_CONFIG, className="sensitivity-graph"),
+                    type="dot"),
+    ], className="tool", id="sensitivity-tool")
+
+
+@lru_cache(maxsize=32)
+def _analysis(config_json: str, threshold: float) -> dict:
+    return lr_sensitivity(json.loads(config_json), threshold=threshold)
+
+
+@callback(Output("sensitivity-graph", "figure"), Input("sensitivity-query", "data"),
+          Input("sensitivity-metric", "value"), State("pins", "data"),
+          State("theme", "value"), State("threshold", "value"), prevent_initial_call=True)
+def update_sensitivity(query, metric, pins, theme, threshold):
+    """One sweep per run (cached: a pinned run is swept once)."""
+    if not query:
+        return dash.no_update
+    ok = isinstance(threshold, (int, float)) and not isinstance(threshold, bool) \
+        and math.isfinite(threshold) and threshold > 0
+    threshold = float(threshold) if ok else DEFAULT_THRESHOLD
+    runs = runs_for(query, pins)
+    analyses = [(v.label, v.slot, _analysis(json.dumps(v.run, sort_keys=True), threshold))
+                for v in runs]
+    metric = metric if metric in ("final", "best") else "final"
+    return sensitivity_figure(analyses, theme if theme in ("light", "dark") else "light",
+                              metric)
+
+
+@callback(Output("lr", "value", allow_duplicate=True),
+          Input("sensitivity-graph", "clickData"), prevent_initial_call=True)
+def use_clicked_lr(click):
+    """A clicked point's lr becomes the run's lr (the plots follow as for typing it)."""
+    try:
+        lr = float(click["points"][0]["x"])
+    except (TypeError, KeyError, IndexError, ValueError):
+        return dash.no_update
+    return float(f"{lr:.3g}") if math.isfinite(lr) and lr > 0 else dash.no_update
+
+
+clientside_callback(
+    """function (query, clicks) {
+        var el = document.getElementById('sensitivity-tool');
+        var trig = (dash_clientside.callback_context.triggered || []).map(function (t) {
+            return t.prop_id; });
+        var opened = trig.indexOf('sensitivity-summary.n_clicks') >= 0;
+        return (opened || (el && el.open)) ? query : window.dash_clientside.no_update;
+    }""",
+    Output("sensitivity-query", "data"), Input("page-query", "data"),
+    Input("sensitivity-summary", "n_clicks"), prevent_initial_call=True)

@@ -1,0 +1,142 @@
+"""``playground.sweep``: one config for many values of one field, equal to ``simulate`` per
+value, in one vectorised program that never compiles again after warm-up; and the lr
+sensitivity view built on it."""
+import jax
+import numpy as np
+import pytest
+
+import playground
+from playground import engine
+from playground.sweeps import LANES, log_range
+from playground.tools.sensitivity import good_band, lr_grid, lr_sensitivity
+from playground.web.figure_sensitivity import diverged_spans, sensitivity_figure
+
+ROSENBROCK_ADAM = {"problem": {"name": "rosenbrock"}, "steps": 300,
+                   "optimizer": {"name": "adam", "lr": 0.05},
+                   "schedule": {"name": "CosineAnnealingLR"},
+                   "warmup": {"steps": 30, "start_factor": 0.01}}
+NOISY_SGD = {"problem": {"name": "noisy_quadratic", "seed": 3}, "steps": 200,
+             "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9},
+             "schedule": {"name": "StepLR", "step_size": 50, "gamma": 0.5}}
+PLATEAU_RMSPROP = {"problem": {"name": "elongated_valley"}, "steps": 250,
+                   "optimizer": {"name": "rmsprop", "lr": 0.01},
+                   "schedule": {"name": "ReduceLROnPlateau", "patience": 5}}
+
+
+def same(a: dict, b: dict, scale_tol: float = 1e-9):
+    """Equal to float precision, as the parity tests compare with PyTorch (each array to
+    ``scale_tol`` of its scale): the vectorised program may round an operation differently
+    from the single run (an ulp), which Rosenbrock's steep walls amplify."""
+    assert a["diverged_at"] == b["diverged_at"]
+    for key in ("lr", "momentum", "path", "loss", "observed_loss", "grad_norm"):
+        want = np.asarray(b[key], dtype=np.float64)
+        scale = max(1.0, float(np.nanmax(np.abs(want), initial=0.0)))
+        np.testing.assert_allclose(a[key], want, rtol=0, atol=scale_tol * scale,
+                                   err_msg=key)
+
+
+def with_value(config: dict, field: str, value) -> dict:
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in config.items()}
+    *sections, name = field.split(".")
+    node = out
+    for s in sections:
+        node = node[s]
+    node[name] = value
+    return out
+
+
+@pytest.mark.parametrize("config,field,values", [
+    (ROSENBROCK_ADAM, "optimizer.lr", log_range(1e-4, 3.0, 7)),  # the last ones diverge
+    (NOISY_SGD, "optimizer.momentum", [0.0, 0.5, 0.9, 0.99]),
+    (NOISY_SGD, "schedule.gamma", [0.1, 0.5, 0.9]),
+    (PLATEAU_RMSPROP, "optimizer.lr", [1e-3, 1e-2, 0.1]),
+    (ROSENBROCK_ADAM, "steps", [40, 120, 300]),  # an integer field: the loop's length
+    (NOISY_SGD, "schedule.step_size", [10, 30]),
+])
+def test_a_sweep_gives_simulate_for_every_value(config, field, values):
+    with jax.enable_x64(True):
+        got = playground.sweep(config, field, values)
+        assert len(got) == len(values) and got[0]["path"].dtype == np.float64
+        for value, result in zip(values, got):
+            same(result, playground.simulate(with_value(config, field, value)))
+
+
+def test_in_float32_too():
+    values = [0.01, 0.05, 0.2]
+    for value, result in zip(values, playground.sweep(NOISY_SGD, "optimizer.lr", values)):
+        same(result, playground.simulate(with_value(NOISY_SGD, "optimizer.lr", value)),
+             scale_tol=1e-5)
+
+
+def test_more_values_than_one_call_holds_come_back_in_order():
+    values = log_range(1e-3, 0.5, LANES + 5)
+    got = playground.sweep(ROSENBROCK_ADAM, "optimizer.lr", values)
+    for value, result in zip(values, got):
+        same(result, playground.simulate(with_value(ROSENBROCK_ADAM, "optimizer.lr", value)),
+             scale_tol=1e-4)
+
+
+def test_a_section_left_to_its_default_can_be_swept():
+    got = playground.sweep({"steps": 50}, "optimizer.lr", [0.01, 0.1])
+    same(got[1], playground.simulate({"steps": 50, "optimizer": {"name": "adam", "lr": 0.1}}))
+
+
+@pytest.mark.parametrize("field,values,message", [
+    ("optimizer.nope", [1.0], "optimizer.nope: is not a field of this run"),
+    ("schedule.name", ["StepLR"], "schedule.name: is not a number"),
+    ("optimizer.lr", [0.1, -1.0], "optimizer.lr: must be a number"),
+    ("", [1.0], "field: must be a dotted path"),
+])
+def test_a_bad_field_or_value_is_a_config_error_naming_it(field, values, message):
+    with pytest.raises(playground.ConfigError) as e:
+        playground.sweep(ROSENBROCK_ADAM, field, values)
+    assert str(e.value).startswith(message)
+    if len(values) > 1:
+        assert str(e.value).endswith("(value 1 of the sweep)")
+
+
+def test_sweeps_never_compile_after_warm_up():
+    from playground.sweeps import warm_up
+    playground.warm_up()
+    warm_up()
+    before = engine.TRACES["count"]
+    playground.sweep(NOISY_SGD, "optimizer.lr", [0.01, 0.02, 0.03])
+    playground.sweep(PLATEAU_RMSPROP, "optimizer.alpha", log_range(0.5, 0.999, LANES + 1))
+    playground.sweep(ROSENBROCK_ADAM, "steps", [40, 60])
+    lr_sensitivity(ROSENBROCK_ADAM)
+    assert engine.TRACES["count"] == before
+
+
+def test_the_sensitivity_view_draws_the_engines_final_losses_and_sgds_stability_limit():
+    # plain SGD on the bowl f = |p|^2 / 2 (curvature 1) diverges exactly for lr > 2
+    bowl = {"problem": {"name": "quadratic_bowl"}, "steps": 100,
+            "optimizer": {"name": "sgd", "lr": 0.1}, "schedule": {"name": "constant"}}
+    lrs = lr_grid(1e-3, 10.0, 8)
+    a = lr_sensitivity(bowl, lrs)
+    assert list(a["diverged"]) == [lr > 2.0 for lr in lrs]
+    for k in (0, 10, 20):
+        want = playground.simulate(with_value(bowl, "optimizer.lr", float(lrs[k])))
+        np.testing.assert_allclose(a["final"][k], want["loss"][-1], rtol=1e-5)
+    spans = diverged_spans(a["lr"], a["diverged"])
+    assert len(spans) == 1 and 1.5 < spans[0][0] < 2.4 and spans[0][1] == 10.0
+    fig = sensitivity_figure([("constant", 0, a)], "light")
+    shaded = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert [(s.x0, s.x1) for s in shaded] == spans
+    marked = [s for s in fig.layout.shapes if s.type == "line"]
+    assert marked[0].x0 == 0.1  # the current lr
+
+
+def test_a_decaying_schedule_reaches_the_target_from_a_wider_band_of_lrs():
+    # the lr dilemma on the noisy bowl: a constant lr must be small to end near the
+    # minimum (its noise floor grows with the lr); cosine decay ends near it from larger
+    # lrs too, so its band of good lrs reaches higher
+    def band(schedule):
+        config = {"problem": {"name": "noisy_quadratic", "noise_std": 1.0}, "steps": 400,
+                  "start": [-2.5, 2.0], "optimizer": {"name": "sgd", "lr": 0.1},
+                  "schedule": schedule}
+        return good_band(lr_sensitivity(config, lr_grid(1e-3, 3.0, 6), threshold=0.05))
+
+    constant, cosine = band({"name": "constant"}), band({"name": "CosineAnnealingLR"})
+    decades = lambda b: np.log10(b[1] / b[0])  # noqa: E731
+    assert constant is not None and cosine is not None
+    assert cosine[1] > 10 * constant[1] and decades(cosine) > 2 * decades(constant)
