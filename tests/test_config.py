@@ -29,7 +29,7 @@ def with_(path: str, value):
 
 
 BAD = [  # (config, field named in the message, words the message must contain)
-    (with_("problem.name", "himmelblau"), "problem.name", "one of"),
+    (with_("problem.name", "no_such_surface"), "problem.name", "one of"),
     (with_("optimizer.name", "lbfgs"), "optimizer.name", "sgd"),
     (with_("schedule.name", "CosineLR"), "schedule.name", "CosineAnnealingLR"),
     ({**GOOD, "epochs": 3}, "epochs", "unknown field"),

@@ -12,13 +12,25 @@ SURFACE_CODE = {
     "elongated_valley": "(x ** 2 + {condition!r} * y ** 2) / 2",
     "rosenbrock": "({a!r} - x) ** 2 + {b!r} * (y - x ** 2) ** 2",
     "noisy_quadratic": "(x ** 2 + y ** 2) / 2",
+    "booth": '(x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2',
+    "matyas": '0.26 * (x ** 2 + y ** 2) - 0.48 * x * y',
+    "beale": '(1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2 + (2.625 - x + x * y ** 3) ** 2',
+    "saddle": 'x ** 2 - y ** 2 + y ** 4 / 4',
+    "monkey_saddle": 'x ** 3 - 3 * x * y ** 2 + 0.75 * (x ** 2 + y ** 2) ** 2',
+    "himmelblau": '(x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2',
+    "six_hump_camel": '(4 - 2.1 * x ** 2 + x ** 4 / 3) * x ** 2 + x * y + (-4 + 4 * y ** 2) * y ** 2',
+    "rastrigin": '2 * {A!r} + x ** 2 - {A!r} * {lib}.cos(2 * 3.141592653589793 * x) + y ** 2 - {A!r} * {lib}.cos(2 * 3.141592653589793 * y)',
+    "ackley": '-20 * {lib}.exp(-0.2 * {lib}.sqrt((x ** 2 + y ** 2) / 2)) - {lib}.exp(({lib}.cos(2 * 3.141592653589793 * x) + {lib}.cos(2 * 3.141592653589793 * y)) / 2) + 20 + 2.718281828459045',
+    "goldstein_price": '(1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x ** 2 - 14 * y + 6 * x * y + 3 * y ** 2)) * (30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x ** 2 + 48 * y - 36 * x * y + 27 * y ** 2))',
+    "styblinski_tang": '(x ** 4 - 16 * x ** 2 + 5 * x + y ** 4 - 16 * y ** 2 + 5 * y) / 2',
 }
 """Each surface's loss as a Python expression in x and y, valid for torch tensors and jax
-arrays alike (tests/test_tools.py checks it against every entry of ``SURFACES``)."""
+arrays alike, ``{lib}`` standing for the script's array library (``torch`` or ``jnp``) where
+a function is needed (tests/test_tools.py checks it against every entry of ``SURFACES``)."""
 
 
-def _loss_def(run: dict) -> str:
-    expr = SURFACE_CODE[run["problem"]["name"]].format(**run["problem"])
+def _loss_def(run: dict, lib: str = "torch") -> str:
+    expr = SURFACE_CODE[run["problem"]["name"]].format(lib=lib, **run["problem"])
     return f"def loss_fn(p):\n    x, y = p[0], p[1]\n    return {expr}\n"
 
 
