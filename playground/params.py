@@ -35,11 +35,17 @@ class Derived:
 
 @dataclass(frozen=True)
 class RunContext:
-    """What a derived default may look at."""
+    """What a derived default (or a first-pick value, see ``Param.first_pick``) may look at.
+
+    ``loss_drop`` is how far the loss can fall on the run at hand (the loss at the start
+    minus the loss at the surface's minimum); only the page's first-pick values use it,
+    and it stays 1.0 where nobody measured it (the API's defaults never depend on it).
+    """
 
     steps: int
     warmup_steps: int
     lr: float
+    loss_drop: float = 1.0
 
     @property
     def span(self) -> int:
@@ -73,6 +79,10 @@ class Param:
     null_means: str = ""
     max_len: int = 64
     ui_high: float | None = None  # a sensible slider end where the domain is open
+    first_pick: Derived | None = None
+    """The value the page writes into its form when a student picks the entry, sized to
+    the run at hand so the entry shows its character (e.g. CyclicLR's step_size_up: a
+    few cycles, not PyTorch's 2000). Never an API default: ``resolve`` ignores it."""
 
     @property
     def follows_run(self) -> bool:
@@ -136,6 +146,7 @@ class Param:
         raise AssertionError(self.kind)
 
     def _number(self, value: Any, path: str, integer: bool) -> float | int:
+        given = value  # messages show the number as it was given: -1, not -1.0
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._bad(path, value)
         if isinstance(value, float) and not math.isfinite(value):
@@ -157,7 +168,7 @@ class Param:
         too_high = self.high is not None and (value >= self.high if self.high_open
                                               else value > self.high)
         if too_low or too_high:
-            raise self._bad(path, value)
+            raise self._bad(path, given)
         return value
 
     def _bad(self, path: str, value: Any) -> ConfigError:
@@ -193,6 +204,13 @@ def short_repr(value: Any) -> str:
     except ValueError:  # an int past Python's 4,300-digit str() limit
         text = f"an integer of {value.bit_length()} bits"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def first_pick_values(entry: Entry, ctx: RunContext) -> dict:
+    """The values the page writes into its form when ``entry`` is picked (the params with
+    a ``first_pick``), computed for the run at hand."""
+    return {p.name: p.first_pick.compute(ctx) for p in entry.params
+            if p.first_pick is not None}
 
 
 def check_fields(entry: Entry, given: dict, path: str, ctx: RunContext | None) -> dict:

@@ -208,6 +208,9 @@ class Schedule(Entry):
     """The lr a warmup ramps towards (PyTorch's ``initial_lr``)."""
     check: Callable = staticmethod(lambda p, ctx: None)
     """Cross-field checks on the resolved parameters; raise ConfigError."""
+    warms_up: bool = False
+    """The schedule ramps the lr up by itself (CyclicLR, OneCycleLR): the page turns its
+    linear warmup off when a student picks it (they may switch it back on)."""
 
 
 def _one_cycle_check(p, ctx: RunContext):
@@ -225,6 +228,26 @@ def _one_cycle_check(p, ctx: RunContext):
                           f"pct_start * total_steps = {pct * N:g} gives a phase of zero length "
                           "that this run reaches (PyTorch divides by zero there)")
 
+
+def _sig(x: float, digits: int) -> float:
+    """``x`` to ``digits`` significant digits: a value a student can read in a box."""
+    return float(f"{x:.{digits}g}")
+
+
+# The page's first-pick values (Param.first_pick): what the form shows when a student picks
+# a schedule, sized to the scheduler's steps after the warmup (ctx.span) so the schedule
+# shows its character in the run at hand. The API's defaults stay PyTorch's.
+_PICK_EXP_GAMMA = Derived("the lr ends near 1% of its start",
+                          lambda c: _sig(0.01 ** (1 / c.span), 4))
+_PICK_CYCLE_UP = Derived("four cycles in the run", lambda c: max(1, c.span // 8))
+_PICK_WHOLE_RUN = Derived("the whole run", lambda c: c.span)
+_PICK_HALF_RUN = Derived("half the run", lambda c: max(1, c.span // 2))
+_PICK_PATIENCE = Derived("a 25th of the run", lambda c: max(1, c.span // 25))
+_PICK_THRESHOLD = Derived(
+    "1% of how far the loss can fall",
+    lambda c: _sig(0.01 * c.loss_drop, 1) if 0 < c.loss_drop < float("inf") else 0.01)
+_PICK_ABS = Derived("abs: a plateau is a stall in the loss itself", lambda c: "abs")
+_PICK_HALVE = Derived("halve the lr at each plateau", lambda c: 0.5)
 
 _GAMMA = dict(low=0.0, low_open=True, log=True)
 _ETA_MIN = Param("eta_min", "float", 0.0, "eta_min", "Lowest learning rate.", low=0.0,
@@ -267,7 +290,8 @@ SCHEDULES: dict[str, Schedule] = {s.name: s for s in [
     Schedule(
         name="ExponentialLR", label="Exponential decay",
         summary="Multiply the lr by gamma every step.", fn=exponential_lr,
-        params=(Param("gamma", "float", 0.99, "gamma", "Factor per step.", **_GAMMA),)),
+        params=(Param("gamma", "float", 0.99, "gamma", "Factor per step.",
+                      first_pick=_PICK_EXP_GAMMA, **_GAMMA),)),
     Schedule(
         name="CosineAnnealingLR", label="Cosine annealing",
         summary="Half a cosine from the lr down to eta_min over T_max steps.",
@@ -289,7 +313,7 @@ SCHEDULES: dict[str, Schedule] = {s.name: s for s in [
         summary="Decay to exactly 0 over total_iters steps along (1 - t/T)^power.",
         fn=polynomial_lr,
         params=(Param("total_iters", "int", 5, "total_iters", "Steps to reach 0.", low=1,
-                      unit="steps"),
+                      unit="steps", first_pick=_PICK_WHOLE_RUN),
                 Param("power", "float", 1.0, "power", "Shape of the decay.", low=0.0,
                       ui_high=5.0))),
     Schedule(
@@ -301,17 +325,17 @@ SCHEDULES: dict[str, Schedule] = {s.name: s for s in [
                 Param("end_factor", "float", 1.0, "end_factor", "Factor from total_iters on.",
                       low=0.0, high=1.0),
                 Param("total_iters", "int", 5, "total_iters", "Steps of the ramp.", low=1,
-                      unit="steps"))),
+                      unit="steps", first_pick=_PICK_HALF_RUN))),
     Schedule(
         name="CyclicLR", label="Cyclic",
         summary="Triangle waves between base_lr and max_lr (Smith's cyclical lr).",
-        fn=cyclic_lr, cycles_momentum=True,
+        fn=cyclic_lr, cycles_momentum=True, warms_up=True,
         params=(Param("base_lr", "float", Derived("a tenth of the lr", lambda c: c.lr / 10),
                       "base_lr", "Lowest lr of a cycle.", low=0.0, log=True),
                 Param("max_lr", "float", Derived("the lr", lambda c: c.lr), "max_lr",
                       "Highest lr of a cycle.", low=0.0, log=True),
                 Param("step_size_up", "int", 2000, "step_size_up", "Steps of the rising half.",
-                      low=1, unit="steps"),
+                      low=1, unit="steps", first_pick=_PICK_CYCLE_UP),
                 Param("step_size_down", "int", None, "step_size_down",
                       "Steps of the falling half.", low=0, nullable=True,
                       null_means="same as step_size_up", unit="steps"),
@@ -326,11 +350,12 @@ SCHEDULES: dict[str, Schedule] = {s.name: s for s in [
         name="OneCycleLR", label="One-cycle",
         summary="One warm-up to max_lr and a long anneal far below the start "
                 "(super-convergence).",
-        fn=one_cycle_lr, cycles_momentum=True, check=_one_cycle_check,
+        fn=one_cycle_lr, cycles_momentum=True, check=_one_cycle_check, warms_up=True,
         initial_lr=lambda lr, p: p["max_lr"] / p["div_factor"],
         params=(Param("max_lr", "float", Derived("the lr", lambda c: c.lr), "max_lr",
                       "Peak lr.", low=0.0, log=True),
-                Param("total_steps", "int", Derived("the run's steps", lambda c: c.steps),
+                Param("total_steps", "int",
+                      Derived("the scheduler's steps after the warmup", lambda c: c.span),
                       "total_steps", "Length of the cycle.", low=1, unit="steps"),
                 Param("pct_start", "float", 0.3, "pct_start",
                       "Fraction of the cycle spent rising.", low=0.0, high=1.0),
@@ -349,17 +374,23 @@ SCHEDULES: dict[str, Schedule] = {s.name: s for s in [
         summary="Cut the lr by factor when the loss stops improving for patience steps.",
         fn=reduce_lr_on_plateau, stateful=True,
         params=(Param("factor", "float", 0.1, "factor", "Factor at each reduction.",
-                      low=0.0, high=1.0, high_open=True),
+                      low=0.0, high=1.0, high_open=True, first_pick=_PICK_HALVE),
                 Param("patience", "int", 10, "patience",
-                      "Bad steps tolerated before a reduction.", low=0, unit="steps"),
+                      "Bad steps tolerated before a reduction.", low=0, unit="steps",
+                      first_pick=_PICK_PATIENCE),
                 Param("threshold", "float", 1e-4, "threshold",
-                      "How much better counts as better.", low=0.0, log=True),
+                      "How much better counts as better.", low=0.0, log=True,
+                      first_pick=_PICK_THRESHOLD),
                 Param("threshold_mode", "choice", "rel", "threshold_mode",
-                      "rel: relative to the best; abs: absolute.", choices=("rel", "abs")),
+                      "rel: relative to the best; abs: absolute.", choices=("rel", "abs"),
+                      first_pick=_PICK_ABS),
                 Param("cooldown", "int", 0, "cooldown", "Steps ignored after a reduction.",
                       low=0, unit="steps"),
                 Param("min_lr", "float", 0.0, "min_lr", "The lr never goes below this.",
                       low=0.0, log=True),
                 Param("eps", "float", 1e-8, "eps",
-                      "Reductions smaller than this are skipped.", low=0.0, log=True))),
+                      "Reductions smaller than this are skipped.", low=0.0, log=True),
+                Param("metric", "choice", "train", "metric",
+                      "What it watches: train, the loss each step saw (a minibatch's); "
+                      "validation, the true loss f(p).", choices=("train", "validation")))),
 ]}

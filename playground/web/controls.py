@@ -10,7 +10,6 @@ drawn in the browser (``playground.web.browser``).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import dash
@@ -18,8 +17,9 @@ from dash import ALL, Input, dcc, html
 
 from ..config import SECTIONS
 from ..surfaces import SURFACES
-from .form import (BY_KEY, FIELDS, LR_PRESETS, LR_SLIDER, Field, config_from_form,
-                   form_from_config, placeholder)
+from .form import (BY_KEY, FIELDS, LR_SLIDER, Field, config_from_form, first_pick,
+                   form_from_config, label_of, lr_preset, placeholder, slider_note,
+                   slider_position)
 
 STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
               "run.run.start_y": "start-y"}
@@ -42,18 +42,17 @@ def _input(field: Field, value, config):
     if p.kind == "choice":
         return dcc.RadioItems(options=list(p.choices), value=value, inline=True,
                               id=common["id"], className="control-radio")
-    if p.kind in ("int_list", "float_pair"):
-        return dcc.Input(type="text", value=value, debounce=True,
-                         placeholder=placeholder(field, config), **common)
-    step = "any" if p.kind == "float" else 1
-    return dcc.Input(type="number", value=value, debounce=True, step=step,
+    # numbers are typed as text, so a message can quote the box as it stands ("1e9",
+    # "abc"); a type=number box would hand over a converted value, or nothing at all
+    mode = {"float": "decimal", "int": "numeric"}.get(p.kind, "text")
+    return dcc.Input(type="text", inputMode=mode, value=value, debounce=True,
                      placeholder=placeholder(field, config), **common)
 
 
 def field_block(field: Field, value, config):
     """One control: its label (with unit), the input, the help text and a message slot."""
     p = field.param
-    label = p.label + (f" ({p.unit})" if p.unit else "")
+    label = label_of(p)
     children = [] if p.kind == "bool" else [html.Label(label, className="control-label",
                                                        title=p.help)]
     children += [_input(field, value, config),
@@ -81,12 +80,31 @@ def entry_group(section: str, choice: str, values: dict, config):
                     or [html.P("No parameters.", className="hint")], className="param-group")
 
 
-def _entry_params(section: str, choice: str, values: dict, config):
-    return html.Div(entry_group(section, choice, values, config), id=f"{section}-params")
+def warmup_toggle(warmup_on: bool, note: str = ""):
+    """The warmup switch and the note beside it (why a pick turned it off). It is drawn
+    with the schedule's parameters, so a new schedule can switch it off."""
+    return html.Div([
+        dcc.Checklist(id="warmup-on", options=[{"label": "Linear warmup", "value": "on"}],
+                      value=["on"] if warmup_on else [], className="control-check"),
+        html.Span(note, id="warmup-note", className="hint warmup-note", role="status",
+                  hidden=not note),
+    ], className="warmup-toggle")
+
+
+def schedule_group(choice: str, values: dict, config, warmup_on: bool, note: str = ""):
+    """The schedule's parameters and the warmup switch below them."""
+    return html.Div([entry_group("schedule", choice, values, config),
+                     warmup_toggle(warmup_on, note)])
+
+
+def _entry_params(section: str, choice: str, values: dict, config, warmup_on=False):
+    group = schedule_group(choice, values, config, warmup_on) if section == "schedule" \
+        else entry_group(section, choice, values, config)
+    return html.Div(group, id=f"{section}-params")
 
 
 def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
-    lr_log = math.log10(values["run.run.lr"]) if values["run.run.lr"] else LR_SLIDER[0]
+    position, past_end = slider_position(values["run.run.lr"])
     return html.Aside([
         html.Section([
             _picker("problem", choice["problem"], "Surface"),
@@ -99,16 +117,15 @@ def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
             _picker("optimizer", choice["optimizer"], "Optimizer"),
             field_block(BY_KEY["run.run.lr"], values["run.run.lr"], config),
             dcc.Slider(id="lr-slider", min=LR_SLIDER[0], max=LR_SLIDER[1], step=0.01,
-                       value=max(LR_SLIDER[0], min(LR_SLIDER[1], lr_log)),
+                       value=LR_SLIDER[0] if position is None else position,
                        marks={e: {"label": f"1e{e}"} for e in range(-5, 2)},
-                       updatemode="drag", className="lr-slider", allow_direct_input=False),
+                       updatemode="drag", allow_direct_input=False,
+                       className="lr-slider past-end" if past_end else "lr-slider"),
             _entry_params("optimizer", choice["optimizer"], values, config),
         ], className="panel"),
         html.Section([
             _picker("schedule", choice["schedule"], "Schedule"),
-            _entry_params("schedule", choice["schedule"], values, config),
-            dcc.Checklist(id="warmup-on", options=[{"label": "Linear warmup", "value": "on"}],
-                          value=["on"] if warmup_on else [], className="control-check"),
+            _entry_params("schedule", choice["schedule"], values, config, warmup_on),
             html.Div([field_block(f, values[f.key], config) for f in FIELDS
                       if f.section == "warmup"], id="warmup-group", className="param-group",
                      hidden=not warmup_on),
@@ -140,7 +157,10 @@ class FormRead:
     start: tuple
     """start-x, start-y (a click on the map, or a new surface's own start)."""
     groups: list
-    """Per section (problem, optimizer, schedule): its parameters when its entry changed."""
+    """Per section (problem, optimizer, schedule): its parameters when its entry changed
+    (the schedule's come with the warmup switch, which a new schedule may turn off)."""
+    slider_class: str = "lr-slider"
+    """The slider's class: ``lr-slider past-end`` while the lr lies past its ends."""
 
 
 def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, start_y,
@@ -153,7 +173,7 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
     if trigger == "lr-slider" and lr_slider is not None:
         lr = float(f"{10 ** lr_slider:.3g}")
     elif trigger in ("problem", "optimizer"):
-        lr = LR_PRESETS[(problem, optimizer)]
+        lr = lr_preset(problem, optimizer)
     if trigger == "path-graph" and click and click.get("points"):
         point = click["points"][0]
         start_x, start_y = round(point["x"], 3), round(point["y"], 3)
@@ -162,15 +182,26 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
     values = dict(params)
     values.update({"run.run.lr": lr, "run.run.steps": steps, "run.run.start_x": start_x,
                    "run.run.start_y": start_y})
-    config, errors = config_from_form(choice, values, bool(warmup_on))
-    slider = no if lr is None or lr <= 0 or trigger == "lr-slider" else max(
-        LR_SLIDER[0], min(LR_SLIDER[1], math.log10(lr)))
+    warmup_on, note = bool(warmup_on), ""
+    picked = isinstance(trigger, str) and trigger in SECTIONS
+    if picked:  # a new entry: its first-pick values, sized to this run (form.first_pick)
+        pick = first_pick(choice, trigger, values, warmup_on)
+        values, warmup_on, note = pick.values, pick.warmup_on, pick.note
+    config, errors = config_from_form(choice, values, warmup_on)
+    position, past_end = slider_position(lr)
+    slider = no if position is None or trigger == "lr-slider" else position
+    if config is not None and past_end:
+        # not an error: the run uses the lr; the box says why the slider stopped short
+        errors = {**errors, "run.run.lr": slider_note(lr), "_notes": ["run.run.lr"]}
     lr_out = lr if trigger in ("lr-slider", "problem", "optimizer") else no
     start_out = (start_x, start_y) if trigger in ("path-graph", "problem") else (no, no)
-    # a new entry brings its own controls (at their defaults; the config has them so)
+    # a new entry brings its own controls (the config holds their first-pick values)
     groups = [no] * len(SECTIONS)
-    if isinstance(trigger, str) and trigger in SECTIONS:
+    if picked:
         shown = config or {sec: {"name": name} for sec, name in choice.items()}
-        groups[list(SECTIONS).index(trigger)] = entry_group(
-            trigger, choice[trigger], form_from_config(shown)[1], shown)
-    return FormRead(config, errors, lr_out, slider, start_out, groups)
+        shown_values = form_from_config(shown)[1]
+        groups[list(SECTIONS).index(trigger)] = schedule_group(
+            choice[trigger], shown_values, shown, warmup_on, note) if trigger == "schedule" \
+            else entry_group(trigger, choice[trigger], shown_values, shown)
+    return FormRead(config, errors, lr_out, slider, start_out, groups,
+                    "lr-slider past-end" if past_end else "lr-slider")

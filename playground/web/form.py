@@ -7,10 +7,14 @@ top-level ones are ``"run.run.lr"``, ``"run.run.steps"``, ``"run.run.start_x"`` 
 """
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..config import SECTIONS, STEPS, WARMUP, resolve, validate
-from ..params import ConfigError, Param
+from ..params import ConfigError, Param, RunContext, first_pick_values
 from ..surfaces import SURFACES
 
 DEFAULT_CONFIG = {
@@ -34,6 +38,50 @@ LR_PRESETS = {
     ("noisy_quadratic", "sgd"): 0.05, ("noisy_quadratic", "adam"): 0.05,
     ("noisy_quadratic", "adamw"): 0.05, ("noisy_quadratic", "rmsprop"): 0.01,
 }
+
+STEP_OF_WINDOW = {"adam": 0.01, "adamw": 0.01, "rmsprop": 0.002}
+"""A new surface's lr per window width: Adam moves each coordinate by about its lr per
+step, RMSprop by about ten times its lr in its first steps (its mean square starts at
+zero): a hundredth and a fiftieth of the window."""
+
+
+def lr_preset(problem: str, optimizer: str) -> float:
+    """The lr a new surface or optimizer brings into the form: LR_PRESETS's, or for a pair
+    it does not list, one sized to the surface at its default parameters
+    (``STEP_OF_WINDOW``); SGD's first step moves a hundredth of the window and its lr
+    stays below 1 / the largest curvature at the start and at the minimum (SGD diverges
+    past 2 / that)."""
+    if (problem, optimizer) in LR_PRESETS:
+        return LR_PRESETS[(problem, optimizer)]
+    surface = SURFACES[problem]
+    prm = {p.name: p.default for p in surface.params}
+    (x0, x1), (y0, y1) = surface.window(prm)
+    width = min(x1 - x0, y1 - y0)
+    if optimizer in STEP_OF_WINDOW:
+        return float(f"{STEP_OF_WINDOW[optimizer] * width:.1g}")
+    try:
+        return _sgd_preset(surface, prm, width)
+    except (TypeError, ValueError, KeyError, IndexError):  # a loss numpy cannot evaluate
+        return 1e-3
+
+
+def _sgd_preset(surface, prm: dict, width: float) -> float:
+    h = 1e-3 * width
+
+    def f(q):
+        return float(surface.loss(np.asarray(q, float), prm))
+
+    start = np.asarray(surface.start, float)
+    e = (np.array([h, 0.0]), np.array([0.0, h]))
+    grad = np.array([(f(start + d) - f(start - d)) / (2 * h) for d in e])
+    curvature = 1e-12
+    for p in [start] + ([np.asarray(surface.minimum(prm), float)] if surface.minimum else []):
+        hessian = np.array([[(f(p + a + b) - f(p + a - b) - f(p - a + b) + f(p - a - b))
+                             / (4 * h * h) for b in e] for a in e])
+        curvature = max(curvature, *np.abs(np.linalg.eigvalsh((hessian + hessian.T) / 2)))
+    lr = min(0.01 * width / max(float(np.linalg.norm(grad)), 1e-12), 1 / curvature)
+    return float(f"{lr:.1g}") if math.isfinite(lr) and lr > 0 else 1e-3
+
 
 LR = Param("lr", "float", 0.05, "Learning rate", "The base learning rate (log scale).",
            low=0.0, log=True)
@@ -86,11 +134,40 @@ def text_of(param: Param, value) -> object:
     return value
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def parse_number(text: str):
+    """A number as typed in a box ("-1", "1e9", "0.5"): an int when it is written as one,
+    else a float; anything else (``abc``, ``nan``, ``1_0``) comes back as the text, for
+    ``Param.check`` to refuse with its message."""
+    text = text.strip()
+    if len(text) > 64 or not _NUMBER.fullmatch(text):
+        return text
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
+
+
+def typed(raw) -> str:
+    """A value as the student typed it (for messages): the text itself, or a number
+    written plainly (10, 1e-05 -> 1e-5, 1e9)."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        return text if len(text) <= 40 else text[:37] + "..."
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e6:
+        return str(int(raw))
+    if isinstance(raw, float):
+        mantissa, _, exponent = f"{raw:g}".partition("e")
+        return mantissa + ("e" + str(int(exponent)) if exponent else "")
+    return str(raw)
+
+
 def _parse(field: Field, raw):
     """A control's raw value as a config value; None means "left empty"."""
     p = field.param
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
+    if p.kind in ("float", "int") and isinstance(raw, str):
+        return parse_number(raw)
     if p.kind in ("int_list", "float_pair"):
         if not isinstance(raw, str):
             return raw
@@ -135,7 +212,12 @@ def config_from_form(choice: dict, values: dict, warmup_on: bool) -> tuple[dict 
         try:
             value = p.check(value, field.path)
         except ConfigError as e:
-            errors[field.key] = _sentence(e.message)
+            message = e.message
+            if p.kind in ("float", "int") and isinstance(values[field.key], str):
+                # the number as it stands in the box: "got -1", "got abc"
+                shown = f"(got {typed(values[field.key])})"
+                message = re.sub(r"\(got .*\)$", lambda _: shown, message)
+            errors[field.key] = _sentence(message)
             continue
         if field.section != "run" and value == p.default:
             continue  # the default: links stay short and say only what was chosen
@@ -193,6 +275,8 @@ def placeholder(field: Field, config: dict | None) -> str:
     p = field.param
     if p.name in ("start_x", "start_y"):
         return "surface default"
+    if not p.follows_run:
+        return ""  # a required field: empty is an error, not "auto"
     if p.nullable:
         return p.null_means
     if config is not None and p.follows_run:
@@ -229,8 +313,106 @@ def _sentence(message: str) -> str:
 
 def with_lr_preset(values: dict, problem: str, optimizer: str) -> dict:
     """The control values with the learning rate set to the (surface, optimizer) preset."""
-    return {**values, "run.run.lr": LR_PRESETS[(problem, optimizer)]}
+    return {**values, "run.run.lr": lr_preset(problem, optimizer)}
 
 
-__all__ = ["BY_KEY", "DEFAULT_CONFIG", "FIELDS", "Field", "LR_PRESETS", "config_from_form",
-           "form_from_config", "placeholder", "text_of", "with_lr_preset"]
+def label_of(p: Param) -> str:
+    """A control's label with its unit, unless the label already says it ("Steps", not
+    "Steps (steps)")."""
+    return p.label + (f" ({p.unit})" if p.unit and p.unit.lower() not in p.label.lower()
+                      else "")
+
+
+def _lr_number(raw):
+    """The lr box's value as a number >= 0, or None (empty, not a number, negative)."""
+    lr = parse_number(raw) if isinstance(raw, str) else raw
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
+            or lr < 0:
+        return None
+    return lr
+
+
+def slider_position(raw) -> tuple[float | None, bool]:
+    """Where the lr slider (log10 of the lr) stands for the lr box's value: at the lr, or
+    at its nearer end when the lr lies past it (then also True); None for a box that holds
+    no usable lr (the slider stays)."""
+    lr = _lr_number(raw)
+    if lr is None:
+        return None, False
+    exponent = math.log10(lr) if lr > 0 else -math.inf
+    position = max(LR_SLIDER[0], min(LR_SLIDER[1], exponent))
+    return position, position != exponent
+
+
+def slider_note(raw) -> str:
+    """What the lr box says when its lr lies past the slider's ends (the slider stops at
+    its end; the run uses the lr in the box), quoting ``raw`` as typed; '' otherwise."""
+    lr = _lr_number(raw)
+    if lr is None:
+        return ""
+    low, high = 10.0 ** LR_SLIDER[0], 10.0 ** LR_SLIDER[1]
+    shown = typed(raw)
+    if lr > high:
+        return f"{shown} is past the slider's end ({typed(high)}); the run uses {shown}."
+    if 0 <= lr < low:
+        return f"{shown} is below the slider's start ({typed(low)}); the run uses {shown}."
+    return ""
+
+
+# --- First pick ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pick:
+    """The form right after a student picks an entry: its control values (the entry's
+    first-pick values written in, so the link holds them), whether the warmup is on, and
+    a note beside the warmup toggle ('' for none)."""
+
+    values: dict
+    warmup_on: bool
+    note: str
+
+
+def first_pick(choice: dict, section: str, values: dict, warmup_on: bool) -> Pick:
+    """The form after ``choice[section]`` was picked: the entry's ``first_pick`` values
+    (``Param.first_pick``) sized to the run at hand, and the warmup off for a schedule
+    that warms up by itself. A form with a wrong control elsewhere keeps the defaults."""
+    entry = SECTIONS[section][choice[section]]
+    if not getattr(entry, "warms_up", False) and \
+            not any(p.first_pick is not None for p in entry.params):
+        return Pick(values, warmup_on, "")  # nothing to size: the defaults
+    note = ""
+    if getattr(entry, "warms_up", False) and warmup_on:
+        warmup_on = False
+        note = f"{entry.name} warms up by itself: warmup off"
+    keys = {p.name: f"{section}.{entry.name}.{p.name}" for p in entry.params}
+    base = {k: v for k, v in values.items() if k not in keys.values()}
+    config, _ = config_from_form(choice, base, warmup_on)
+    if config is None:
+        return Pick(base, warmup_on, note)
+    run = resolve(config)
+    ctx = RunContext(run["steps"], (run["warmup"] or {}).get("steps", 0),
+                     run["optimizer"]["lr"], loss_drop(run))
+    picked = first_pick_values(entry, ctx)
+    base.update({keys[name]: text_of(entry.param(name), v) for name, v in picked.items()})
+    return Pick(base, warmup_on, note)
+
+
+def loss_drop(run: dict) -> float:
+    """How far the loss can fall on this run: the loss at its start minus the loss at the
+    surface's minimum (1.0 where the surface cannot say)."""
+    surface = SURFACES[run["problem"]["name"]]
+    prm = {k: v for k, v in run["problem"].items() if k != "name"}
+    try:
+        start = float(surface.loss(np.asarray(run["start"], float), prm))
+        low = float(surface.loss(np.asarray(surface.minimum(prm), float), prm)) \
+            if surface.minimum is not None else 0.0
+    except (TypeError, ValueError, KeyError, IndexError):
+        return 1.0
+    drop = start - low
+    return drop if math.isfinite(drop) and drop > 0 else 1.0
+
+
+__all__ = ["BY_KEY", "DEFAULT_CONFIG", "FIELDS", "Field", "LR_PRESETS", "Pick",
+           "config_from_form", "first_pick", "form_from_config", "label_of", "loss_drop",
+           "lr_preset", "parse_number", "placeholder", "slider_note", "slider_position",
+           "text_of", "typed", "with_lr_preset"]
