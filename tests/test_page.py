@@ -17,7 +17,7 @@ from playground.config import from_query, validate
 from playground.web import figures as fig
 from playground.web import form, page
 
-OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider",
+OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider", "lr_slider_class",
        "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",
        "problem_params", "optimizer_params", "schedule_params", "lesson_marks"]
 
@@ -56,7 +56,7 @@ def update(trigger, config=None, pins=(), surface_key="same", shown=None, **cont
                 lr=values["run.run.lr"], lr_slider=-1.0, steps=values["run.run.steps"],
                 start_x=values["run.run.start_x"], start_y=values["run.run.start_y"],
                 param_values=[values[k] for k in keys], click=None, pins=list(pins),
-                theme="light", lr_log=[], threshold=1e-3, surface_key=surface_key,
+                theme="light", lr_log=[], threshold=1e-3, path_3d=[], surface_key=surface_key,
                 lesson_marks=False)
     overrides = {k: v for k, v in controls.items() if k in args}
     args.update(overrides)
@@ -399,3 +399,23 @@ def test_adams_effective_step_can_be_shown_beside_the_lr_on_any_run():
     assert series[0].y[0] != pytest.approx(0.01, rel=0.1)
     plain = update("lr", config, lr_log=[])["lr_fig"]
     assert isinstance(plain, dash.Patch)  # without the option changes stay patches
+
+
+def test_the_3d_view_draws_the_surface_and_every_runs_path_on_it_and_goes_back_to_the_map():
+    config = {**form.DEFAULT_CONFIG, "steps": 200}
+    pin = {**config, "optimizer": {"name": "adam", "lr": 0.05}}
+    out = update("path-3d", config, pins=[pin], path_3d=["3d"])
+    fig = out["path_fig"]
+    kinds = [tr.type for tr in fig.data]
+    assert kinds[0] == "surface" and kinds.count("surface") == 1
+    lines = [tr for tr in fig.data if tr.type == "scatter3d" and tr.mode == "lines"]
+    assert len(lines) == 2  # the pinned run, then the current one on top
+    want = playground.simulate(config)
+    np.testing.assert_allclose(lines[-1].x, want["path"][:, 0], rtol=1e-6)
+    # the paths lie on the surface: their height is the surface's at the same point
+    z = np.asarray(fig.data[0].z, dtype=np.float64)
+    xs, ys = np.asarray(fig.data[0].x), np.asarray(fig.data[0].y)
+    i, j = np.abs(xs - lines[-1].x[0]).argmin(), np.abs(ys - lines[-1].y[0]).argmin()
+    assert abs(lines[-1].z[0] - z[j, i]) < 0.1 * (z.max() - z.min())
+    back = update("path-3d", config, pins=[pin], path_3d=[])
+    assert [tr.type for tr in back["path_fig"].data][:2] == ["heatmap", "scatter"]

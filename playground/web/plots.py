@@ -22,6 +22,7 @@ from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure
                       path_figure, path_slot, shows_momentum, stability_shapes,
                       surface_trace, with_marks)
 from .comparison import DEFAULT_THRESHOLD, legend, table
+from .figure_3d import surface_3d
 from .style import GRAPH_CONFIG
 
 LR_OPTIONS = [{"label": "log scale", "value": "log"},
@@ -59,7 +60,9 @@ def plots(figures: dict):
                             inline=True, className="control-check small")),
         graph("loss-graph", figures["loss"], "Loss"),
         graph("path-graph", figures["path"], "Path on the surface",
-              html.Span("click the map to start there", className="hint")),
+              [html.Span("click the map to start there", className="hint"),
+               dcc.Checklist(id="path-3d", options=[{"label": "3D", "value": "3d"}],
+                             value=[], inline=True, className="control-check small")]),
     ], className="plots")
 
 
@@ -95,13 +98,14 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
                Input("lr", "value"), Input("lr-slider", "value"), Input("steps", "value"),
                Input("start-x", "value"), Input("start-y", "value"), PARAM_VALUES,
                Input("path-graph", "clickData"), Input("pins", "data"),
-               Input("theme", "value"), Input("lr-log", "value"), Input("threshold", "value")]
+               Input("theme", "value"), Input("lr-log", "value"), Input("threshold", "value"),
+               Input("path-3d", "value")]
 
 
 @callback(
     Output("lr-graph", "figure"), Output("loss-graph", "figure"),
     Output("path-graph", "figure"), Output("errors", "data"),
-    Output("lr", "value"), Output("lr-slider", "value"),
+    Output("lr", "value"), Output("lr-slider", "value"), Output("lr-slider", "className"),
     Output("start-x", "value"), Output("start-y", "value"),
     Output("surface-key", "data"), Output("page-query", "data"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
@@ -110,7 +114,7 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     *FORM_INPUTS, State("surface-key", "data"), State("lesson-marks", "data"),
     prevent_initial_call=True)
 def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_x, start_y,
-           param_values, click, pins, theme, lr_log, threshold, surface_key,
+           param_values, click, pins, theme, lr_log, threshold, path_3d, surface_key,
            lesson_marks=False):
     """The one path from a control change to redrawn plots.
 
@@ -124,7 +128,8 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
                      start_x, start_y,
                      {pid["key"]: v for pid, v in zip(param_ids, param_values)}, click)
     if form.config is None:  # keep the last good run on the plots
-        return (no, no, no, form.errors, form.lr, form.slider, *form.start, no, no, no,
+        return (no, no, no, form.errors, form.lr, form.slider, form.slider_class, *form.start,
+                no, no, no,
                 "Fix the highlighted field to update the plots.", no, *form.groups, no)
     runs = state.runs(form.config, pins or [])
     threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
@@ -140,7 +145,12 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     if "effective" in options:
         figures = (with_effective_step(figures[0], runs, theme), *figures[1:])
     stability_guide(figures[0], runs[0], theme, "stability" in options)
-    return (*figures, form.errors, form.lr, form.slider, *form.start, new_key,
+    if path_3d:  # the 3D view is drawn whole (no patches: its traces are not the map's)
+        figures = (*figures[:2], surface_3d(runs, theme))
+    elif trigger == "path-3d":  # back to the map
+        figures = (*figures[:2], path_figure(surface_trace(runs[0].run, theme), runs, theme))
+    return (*figures, form.errors, form.lr, form.slider, form.slider_class, *form.start,
+            new_key,
             page_path(form.config, pins or []), table(runs, threshold, theme),
             status(runs[0]), legend(runs, theme), *form.groups, False if lesson_marks else no)
 
