@@ -419,3 +419,19 @@ def test_the_3d_view_draws_the_surface_and_every_runs_path_on_it_and_goes_back_t
     assert abs(lines[-1].z[0] - z[j, i]) < 0.1 * (z.max() - z.min())
     back = update("path-3d", config, pins=[pin], path_3d=[])
     assert [tr.type for tr in back["path_fig"].data][:2] == ["heatmap", "scatter"]
+
+
+def test_the_surface_picker_lists_every_surface_once_under_its_group():
+    from playground.surfaces import GROUPS, SURFACES
+    from playground.web.controls import picker_options
+    options = picker_options("problem")
+    headings = [o for o in options if o.get("disabled")]
+    assert [h["label"].children for h in headings] == [g.capitalize() for g in GROUPS]
+    names = [o["value"] for o in options if not o.get("disabled")]
+    assert sorted(names) == sorted(SURFACES)
+    group = None
+    for o in options:  # each surface under its own group's heading
+        if o.get("disabled"):
+            group = o["value"].split(": ")[1]
+        else:
+            assert SURFACES[o["value"]].group == group

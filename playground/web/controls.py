@@ -16,7 +16,7 @@ import dash
 from dash import ALL, Input, dcc, html
 
 from ..config import SECTIONS
-from ..surfaces import SURFACES
+from ..surfaces import GROUPS, SURFACES
 from .form import (BY_KEY, FIELDS, LR_SLIDER, Field, config_from_form, first_pick,
                    form_from_config, label_of, lr_preset, placeholder, slider_note,
                    slider_position)
@@ -62,13 +62,28 @@ def field_block(field: Field, value, config):
                     title=p.help)
 
 
-def _picker(section: str, value: str, label: str):
+def picker_options(section: str) -> list[dict]:
+    """A picker's entries; the surfaces under a heading per group (``surfaces.GROUPS``):
+    a disabled entry whose value is no entry's name."""
     registry = SECTIONS[section]
+    entry = lambda e: {"label": e.label, "value": e.name, "title": e.summary}  # noqa: E731
+    if section != "problem":
+        return [entry(e) for e in registry.values()]
+    out = []
+    for group in GROUPS:
+        members = [e for e in registry.values() if e.group == group]
+        if members:
+            out.append({"label": html.Span(group.capitalize(), className="option-group"),
+                        "value": f"group: {group}", "disabled": True})
+            out += [entry(e) for e in members]
+    return out
+
+
+def _picker(section: str, value: str, label: str):
     return html.Div([
         html.Label(label, className="control-label", htmlFor=section),
         dcc.Dropdown(id=section, value=value, clearable=False, searchable=False,
-                     options=[{"label": e.label, "value": e.name, "title": e.summary}
-                              for e in registry.values()], className="picker"),
+                     options=picker_options(section), className="picker"),
     ], className="field")
 
 
