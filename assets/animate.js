@@ -2,10 +2,17 @@
 
    The bar under the plots (playground/web/browser.py, animation_bar) has no Dash callbacks: the
    listeners here are delegated from `document`, so they survive Dash re-rendering the page.
-   A frame at step t dims the current run's path (path-graph trace 2) and draws points
-   0..t in the figure's cursor trace (its last one, see playground/web/figure_base.py); on the lr
-   and loss plots the cursor marks the value at t. When the server replaces the figures
-   (a control changed) the animation stops and the path is shown whole again.
+   A frame at step t draws every run (the current one and the pinned ones) up to step t on
+   all three plots: each trace whose points are steps (x on the lr and loss plots,
+   customdata on the path plot) keeps its points up to t, so the curves grow with the
+   cursor, every run moves in step and a path's end marker appears when it is reached. Each
+   figure's cursor trace (its last one, see playground/web/figure_base.py) marks the
+   current run at t on the lr and loss plots and every run's position on the path plot.
+   When the server replaces the figures (a control changed) the animation stops; back at
+   rest (reset) every trace is whole again.
+
+   prefers-reduced-motion: reduce: Play does not animate, it shows the whole run at once
+   (the last step); the step buttons and keys still move one frame at a time.
 
    Keys (not while typing in a field): space plays or pauses, the arrows step (shift: ten
    steps), Home goes back to step 0, Esc leaves lecture mode. */
@@ -15,12 +22,12 @@
   var GRAPH_IDS = ["lr-graph", "loss-graph", "path-graph"];
   var RUN_TRACE = {"lr-graph": 0, "loss-graph": 0, "path-graph": 2};  // slot 0's first trace
   var PATH = 2;            // the current run's path on path-graph (slot 0)
-  var DIM = 0.15;          // its opacity while the animation draws it growing
-  var POINT = 5, HEAD = 17;  // marker sizes of the grown path and of its step t
+  var HEAD = 15;           // marker size of each run's position on the path plot
   var LECTURE_SCALE = 1.3;   // the plots' type in lecture mode
   var MAX_FRAME = 0.25;      // s; a frame after a stall (hidden tab) moves at most this much
   // the play button's text (playground/web/browser.py starts it as PLAY); not "⏸", which many fonts lack
   var PLAY = "▶ Play", PAUSE = "❚❚ Pause";
+  var PER_POINT = ["x", "y", "customdata", "text", "hovertext"];  // cut to the shown points
 
   var state = {
     t: null,           // the step on show, null when no frame is drawn
@@ -29,9 +36,13 @@
     last: 0,           // time of the previous animation frame (ms)
     carry: 0,          // fractional steps owed to the next frame
     shown: null,       // graph id -> the trace the frame reads (the run's first trace)
-    dimmed: null,      // {gd, trace, opacity}: the path we dimmed and its own opacity
+    plans: null,       // graph id -> {gd, traces: [...]}: what a frame cuts (see plan)
     styled: []         // [{gd, trace, restore}]: cursors made ready for frames (see prepareCursor)
   };
+
+  function reducedMotion() {
+    return !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+  }
 
   // --- Reading the figures -------------------------------------------------------------
 
@@ -40,11 +51,15 @@
     return el && (el.classList.contains("js-plotly-plot") ? el : el.querySelector(".js-plotly-plot"));
   }
 
+  function fullTrace(gd, index) {
+    return (gd._fullData || []).find(function (d) { return d.index === index; });
+  }
+
   /* A trace's values as Plotly decoded them (the server sends base64 typed arrays). */
   function values(gd, index, key) {
-    var full = (gd._fullData || []).find(function (d) { return d.index === index; });
+    var full = fullTrace(gd, index);
     var arr = full && full[key];
-    if (arr && arr.length !== undefined) { return arr; }
+    if (arr && arr.length !== undefined && typeof arr !== "string") { return arr; }
     arr = gd.data && gd.data[index] && gd.data[index][key];
     return arr && arr.length !== undefined && typeof arr !== "string" ? arr : null;
   }
@@ -58,10 +73,13 @@
   function currentRun() {
     var gd = plot("path-graph");
     if (!gd || !gd.data || gd.data.length <= PATH + 1) { return null; }
-    var px = values(gd, PATH, "x"), py = values(gd, PATH, "y");
+    var saved = savedValues(gd, PATH);
+    var px = saved ? saved.x : values(gd, PATH, "x"), py = saved ? saved.y : values(gd, PATH, "y");
     if (!px || !px.length || !py) { return null; }
     var lrGd = plot("lr-graph"), lossGd = plot("loss-graph");
-    var lr = lrGd && values(lrGd, 0, "y"), loss = lossGd && values(lossGd, 0, "y");
+    var lrSaved = lrGd && savedValues(lrGd, 0), lossSaved = lossGd && savedValues(lossGd, 0);
+    var lr = lrSaved ? lrSaved.y : lrGd && values(lrGd, 0, "y");
+    var loss = lossSaved ? lossSaved.y : lossGd && values(lossGd, 0, "y");
     var pts = Math.min(px.length, py.length);
     var end = 0;
     while (end + 1 < pts && finite(px[end + 1]) && finite(py[end + 1]) &&
@@ -72,34 +90,95 @@
       var steps = parseInt((document.getElementById("steps") || {}).value, 10);
       n = steps >= diverged ? steps : (lr ? Math.max(lr.length, end) : end);
     }
-    var full = (gd._fullData || []).find(function (d) { return d.index === PATH; });
-    var colour = (full && full.line && full.line.color) ||
-                 (gd.data[PATH].line && gd.data[PATH].line.color) || "#000000";
     return {gd: gd, lrGd: lrGd, lossGd: lossGd, px: px, py: py, lr: lr, loss: loss,
-            end: end, n: n, diverged: diverged, colour: colour};
+            end: end, n: n, diverged: diverged};
+  }
+
+  // --- What a frame cuts -----------------------------------------------------------------
+
+  /* For one graph: each trace whose points are steps, with its whole values (decoded) and
+     the values it had in the figure (put back by reset). On the lr and loss plots a
+     point's step is its x, on the path plot its customdata; traces without steps (the
+     contour's hover grid, the minimum) are left alone. */
+  function plan(id) {
+    var gd = plot(id);
+    if (!gd || !gd.data || !gd._fullData) { return null; }
+    var cursor = gd.data.length - 1, traces = [];
+    gd._fullData.forEach(function (d) {
+      if (d.type !== "scatter" || d.index === cursor || d.visible === false) { return; }
+      var steps = values(gd, d.index, id === "path-graph" ? "customdata" : "x");
+      if (!steps || !steps.length || !finite(steps[0])) { return; }
+      var whole = {}, original = {};
+      PER_POINT.forEach(function (key) {
+        var v = values(gd, d.index, key);
+        if (v && v.length !== undefined) {
+          whole[key] = Array.prototype.slice.call(v);
+          original[key] = gd.data[d.index][key];
+        }
+      });
+      if (!whole.x || !whole.y) { return; }
+      traces.push({index: d.index, trace: gd.data[d.index], steps: Array.prototype.slice.call(steps),
+                   whole: whole, original: original,
+                   colour: (d.line && d.line.color) || (d.marker && d.marker.color),
+                   lines: String(d.mode || "").indexOf("lines") >= 0, cut: -1});
+    });
+    return {gd: gd, traces: traces};
+  }
+
+  function plans() {
+    if (!state.plans) {
+      state.plans = {};
+      GRAPH_IDS.forEach(function (id) { state.plans[id] = plan(id); });
+    }
+    return state.plans;
+  }
+
+  /* The whole values of a trace a frame has cut (null if none has). */
+  function savedValues(gd, index) {
+    var found = null;
+    GRAPH_IDS.forEach(function (id) {
+      var pl = state.plans && state.plans[id];
+      if (!pl || pl.gd !== gd) { return; }
+      pl.traces.forEach(function (tr) {
+        if (tr.index === index && gd.data[index] === tr.trace) { found = tr.whole; }
+      });
+    });
+    return found;
+  }
+
+  /* The last step any run reaches: where playing stops (the current run's own end, a
+     NaN included, and the ends of the other paths). */
+  function lastStep(run) {
+    var p = plans(), last = run ? run.end : 0;
+    var path = p["path-graph"];
+    (path ? path.traces : []).forEach(function (tr) {
+      if (tr.index === PATH || tr.index === PATH + 1) { return; }
+      tr.steps.forEach(function (k) { if (k > last) { last = k; } });
+    });
+    return last;
+  }
+
+  /* How many leading points of a trace are at steps up to t. */
+  function upTo(steps, t) {
+    var k = 0;
+    while (k < steps.length && !(steps[k] > t)) { k++; }
+    return k;
   }
 
   // --- Drawing a frame -----------------------------------------------------------------
 
   function restyle(gd, update, index) {
     try {
-      var p = window.Plotly.restyle(gd, update, [index]);
+      var p = window.Plotly.restyle(gd, update, index === undefined || Array.isArray(index) ? index : [index]);
       if (p && p.catch) { p.catch(function () {}); }  // a figure replaced under us
     } catch (e) { /* the graph is being replaced; the next frame or reset catches up */ }
   }
 
   function cursorOf(gd) { return gd.data.length - 1; }
 
-  function dim(run) {
-    var trace = run.gd.data[PATH];
-    if (state.dimmed && state.dimmed.trace === trace) { return; }
-    state.dimmed = {gd: run.gd, trace: trace, opacity: trace.opacity};
-    restyle(run.gd, {opacity: DIM}, PATH);
-  }
-
   /* A graph's cursor made ready for frames, once per cursor trace: its zorder goes (see
-     move) and the path plot's gets the run's colour and a line. What it had is kept for
-     reset(), which gives the hover ring back. */
+     move) and its style for frames is set. What it had is kept for reset(), which gives
+     the hover ring back. */
   function prepareCursor(gd, update) {
     var cursor = gd.data[cursorOf(gd)];
     if (state.styled.some(function (s) { return s.trace === cursor; })) { return; }
@@ -115,27 +194,24 @@
     if (Object.keys(update).length) { restyle(gd, update, cursorOf(gd)); }
   }
 
-  function pathCursorStyle(run) {
-    return {mode: "lines+markers", line: {color: run.colour, width: 3.5},
-            marker: {symbol: "circle", color: run.colour, size: POINT, opacity: 1,
-                     line: {width: 0}}};
-  }
-
   function slice(arr, stop) { return Array.prototype.slice.call(arr, 0, stop); }
 
-  /* New points for a graph's cursor, drawn without redrawing the figure: Plotly.animate with
+  /* New points for a graph's traces, drawn without redrawing the figure: Plotly.animate with
      no transition and no redraw recomputes and draws the traces it is given (a restyle of
      x/y redraws every trace, the contour map and the axes: ~4x slower). It is given every
-     scatter trace, the others unchanged: a transition of some traces alone drops the ones
-     drawn in other zorder layers (Plotly 3.8), and leaves a cursor with a zorder undrawn. */
-  function move(gd, data) {
-    var index = cursorOf(gd);
-    if (!window.Plotly.animate) { restyle(gd, data, index); return; }
+     scatter trace, the unchanged ones empty: a transition of some traces alone drops the
+     ones drawn in other zorder layers (Plotly 3.8), and leaves a cursor with a zorder
+     undrawn. `updates`: trace index -> its new values. */
+  function move(gd, updates) {
+    if (!window.Plotly.animate) {
+      Object.keys(updates).forEach(function (i) { restyle(gd, wrap(updates[i]), +i); });
+      return;
+    }
     var traces = [], frames = [];
     (gd._fullData || []).forEach(function (d) {
-      if (d.type === "scatter" || d.index === index) {
+      if (d.type === "scatter" || updates[d.index]) {
         traces.push(d.index);
-        frames.push(d.index === index ? data : {});
+        frames.push(updates[d.index] || {});
       }
     });
     try {
@@ -146,34 +222,103 @@
     } catch (e) { /* the graph is being replaced; reset() follows */ }
   }
 
-  /* The cursor of the lr or loss plot: one marker at (x, y), none when there is no value. */
-  function mark(gd, x, y) {
-    if (!gd || !gd.data || !gd.data.length) { return; }
-    prepareCursor(gd, {});
-    var ok = finite(x) && finite(y);
-    move(gd, {x: ok ? [x] : [], y: ok ? [y] : []});
+  function wrap(update) {
+    var out = {};
+    Object.keys(update).forEach(function (k) { out[k] = [update[k]]; });
+    return out;
+  }
+
+  /* Every stepped trace of a graph cut to the points up to t (only those whose cut moved). */
+  function cut(pl, t, updates) {
+    pl.traces.forEach(function (tr) {
+      if (pl.gd.data[tr.index] !== tr.trace) { return; }
+      var k = upTo(tr.steps, t);
+      if (k === tr.cut) { return; }
+      tr.cut = k;
+      var u = {};
+      Object.keys(tr.whole).forEach(function (key) { u[key] = slice(tr.whole[key], k); });
+      updates[tr.index] = u;
+    });
+  }
+
+  /* The y range of a graph's stepped traces (on its first y axis), so that the cursor can
+     hold the axes where the whole runs put them: a redraw in the middle of an animation
+     (a resize, lecture mode) autoranges on what is drawn. */
+  function extent(pl) {
+    var lo = Infinity, hi = -Infinity, xhi = 0, log = false;
+    var ax = pl.gd._fullLayout && pl.gd._fullLayout.yaxis;
+    log = !!(ax && ax.type === "log");
+    pl.traces.forEach(function (tr) {
+      var d = fullTrace(pl.gd, tr.index);
+      if (d && d.yaxis && d.yaxis !== "y") { return; }
+      tr.whole.y.forEach(function (v) {
+        if (finite(v) && (!log || v > 0)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      });
+      tr.whole.x.forEach(function (v) { if (finite(v)) { xhi = Math.max(xhi, v); } });
+    });
+    return lo <= hi ? {lo: lo, hi: hi, xhi: xhi} : null;
+  }
+
+  /* The cursor of the lr or loss plot: one ring at (x, y) (none without a value), and two
+     invisible points at the corners of the whole runs' extent. */
+  function mark(pl, x, y) {
+    var gd = pl && pl.gd;
+    if (!gd || !gd.data || !gd.data.length) { return {}; }
+    if (pl.extent === undefined) { pl.extent = extent(pl); }
+    prepareCursor(gd, {marker: JSON.parse(JSON.stringify(gd.data[cursorOf(gd)].marker || {}))});
+    var xs = [], ys = [], op = [];
+    if (finite(x) && finite(y)) { xs.push(x); ys.push(y); op.push(1); }
+    if (pl.extent) {
+      xs.push(0, pl.extent.xhi); ys.push(pl.extent.lo, pl.extent.hi); op.push(0, 0);
+    }
+    var update = {};
+    update[cursorOf(gd)] = {x: xs, y: ys, marker: {opacity: op}};
+    return update;
+  }
+
+  /* Every run's position at step t on the path plot, in its colour. */
+  function heads(pl, t) {
+    var gd = pl.gd, xs = [], ys = [], colours = [];
+    pl.traces.forEach(function (tr) {
+      if (!tr.lines || gd.data[tr.index] !== tr.trace) { return; }
+      var k = upTo(tr.steps, t);
+      if (k < 1) { return; }
+      var x = tr.whole.x[k - 1], y = tr.whole.y[k - 1];
+      if (!finite(x) || !finite(y)) { return; }
+      xs.push(x); ys.push(y); colours.push(tr.colour || "#000000");
+    });
+    var paper = (gd._fullLayout && gd._fullLayout.paper_bgcolor) || "#ffffff";
+    prepareCursor(gd, {mode: "markers",
+                       marker: {symbol: "circle", size: HEAD, opacity: 1, color: "#000000",
+                                line: {width: 2.5, color: paper}}});
+    var update = {};
+    update[cursorOf(gd)] = {x: xs, y: ys, marker: {color: colours}};
+    return update;
   }
 
   function draw(t) {
     var run = currentRun();
     if (!run) { return; }
-    t = Math.max(0, Math.min(run.end, t));
+    var p = plans();
+    t = Math.max(0, Math.min(lastStep(run), t));
     state.t = t;
     state.shown = {};
     GRAPH_IDS.forEach(function (id) {
       var gd = plot(id);
       state.shown[id] = gd && gd.data && gd.data[RUN_TRACE[id]];
     });
-    dim(run);
-    prepareCursor(run.gd, pathCursorStyle(run));
-    var sizes = new Array(t + 1).fill(POINT);
-    sizes[t] = HEAD;
-    move(run.gd, {x: slice(run.px, t + 1), y: slice(run.py, t + 1), marker: {size: sizes}});
-    var lr = run.lr && t < run.lr.length ? run.lr[t] : undefined;
-    var loss = run.loss && t < run.loss.length ? run.loss[t] : undefined;
-    mark(run.lrGd, t, lr);
-    mark(run.lossGd, t, loss);
-    readout(run, t, lr, loss);
+    var at = Math.min(t, run.end);
+    var lr = run.lr && at < run.lr.length ? run.lr[at] : undefined;
+    var loss = run.loss && at < run.loss.length ? run.loss[at] : undefined;
+    GRAPH_IDS.forEach(function (id) {
+      var pl = p[id];
+      if (!pl || !pl.gd.data) { return; }
+      var updates = id === "path-graph" ? heads(pl, t)
+        : mark(pl, at === t ? t : undefined, id === "lr-graph" ? lr : loss);
+      cut(pl, t, updates);
+      move(pl.gd, updates);
+    });
+    readout(run, t, at === t ? lr : undefined, at === t ? loss : undefined);
   }
 
   /* 3 significant digits, like figures.fmt: 0.0123, 0.456, 1.23e-5, 2.5e3. */
@@ -191,7 +336,7 @@
   function readout(run, t, lr, loss) {
     var el = document.getElementById("anim-readout");
     if (!el) { return; }
-    var parts = ["step " + t + " / " + run.n];
+    var parts = ["step " + t + " / " + Math.max(run.n, lastStep(run))];
     if (finite(lr)) { parts.push("lr " + fmt(lr)); }
     if (finite(loss)) { parts.push("loss " + fmt(loss)); }
     if (run.diverged !== null && t >= run.end) { parts.push("diverged at step " + run.diverged); }
@@ -221,14 +366,15 @@
     if (!state.playing) { return; }
     var run = currentRun();
     if (!run) { setPlaying(false); return; }
+    var last = lastStep(run);
     state.carry += Math.min(MAX_FRAME, Math.max(0, now - state.last) / 1000) * speed();
     state.last = now;
     var k = Math.floor(state.carry);
     if (k >= 1) {  // fast speeds skip steps; slow ones wait for a whole step
       state.carry -= k;
-      draw(Math.min(run.end, (state.t || 0) + k));
+      draw(Math.min(last, (state.t || 0) + k));
     }
-    if (state.t >= run.end) { setPlaying(false); return; }
+    if (state.t >= last) { setPlaying(false); return; }
     state.raf = window.requestAnimationFrame(frame);
   }
 
@@ -236,7 +382,13 @@
     var run = currentRun();
     if (!run) { return; }
     hook();
-    if (state.t === null || state.t >= run.end) { draw(0); }
+    var last = lastStep(run);
+    if (reducedMotion()) {  // no motion: the whole run at once, the same frame as its end
+      setPlaying(false);
+      draw(last);
+      return;
+    }
+    if (state.t === null || state.t >= last) { draw(0); }
     state.last = window.performance.now();
     state.carry = 0;
     setPlaying(true);
@@ -255,29 +407,54 @@
     draw(0);
   }
 
-  /* Back to the plain figures: the path whole, the cursors empty (hover moves them again). */
+  /* Whether a trace still holds the points a frame cut it to. The figure's own trace
+     objects hold them (dcc.Graph hands Plotly the figure it keeps), so a patched figure
+     whose pinned runs the server left alone carries them over in new objects; a trace the
+     server sent anew has other values. */
+  function stillCut(gd, tr) {
+    if (!gd.data[tr.index]) { return false; }
+    if (gd.data[tr.index] === tr.trace) { return true; }
+    var x = values(gd, tr.index, "x"), y = values(gd, tr.index, "y");
+    if (!x || !y || x.length !== tr.cut || y.length !== tr.cut) { return false; }
+    for (var i = 0; i < tr.cut; i++) {
+      if (x[i] !== tr.whole.x[i] && !(x[i] !== x[i] && tr.whole.x[i] !== tr.whole.x[i])) { return false; }
+      if (y[i] !== tr.whole.y[i] && !(y[i] !== y[i] && tr.whole.y[i] !== tr.whole.y[i])) { return false; }
+    }
+    return true;
+  }
+
+  /* Back to the plain figures: every trace a frame cut whole again (unless the server has
+     replaced it), the cursors empty (hover moves them again). */
   function reset() {
     setPlaying(false);
     state.t = null;
     state.shown = null;
-    var d = state.dimmed;
-    if (d) {
-      var trace = d.gd.data && d.gd.data[PATH];
-      if (trace === d.trace) {
-        restyle(d.gd, {opacity: d.opacity === undefined ? 1 : d.opacity}, PATH);
-      }
-      state.dimmed = null;
-    }
-    var gd = plot("path-graph");  // never leave a dimmed path behind, whatever happened
-    if (gd && gd.data && gd.data[PATH] && gd.data[PATH].opacity === DIM) {
-      restyle(gd, {opacity: 1}, PATH);
-    }
+    var p = state.plans;
+    state.plans = null;
     GRAPH_IDS.forEach(function (id) {
       var g = plot(id);
       if (!g || !g.data || !g.data.length) { return; }
+      var pl = p && p[id];
+      if (pl && pl.gd === g) {  // one restyle puts every cut trace back
+        var cut = pl.traces.filter(function (tr) { return tr.cut >= 0 && stillCut(g, tr); });
+        var back = {};
+        PER_POINT.forEach(function (key) {
+          if (cut.some(function (tr) { return key in tr.original; })) {
+            back[key] = cut.map(function (tr) { return tr.original[key]; });  // undefined: unchanged
+          }
+        });
+        if (cut.length) {
+          try {
+            var done = window.Plotly.restyle(g, back, cut.map(function (tr) { return tr.index; }));
+            if (done && done.catch) { done.catch(function () {}); }
+          } catch (e) { /* replaced meanwhile */ }
+        }
+      }
       var update = {x: [[]], y: [[]]};
       state.styled.forEach(function (s) {
-        if (s.gd === g && g.data[cursorOf(g)] === s.trace) { Object.assign(update, s.restore); }
+        if (s.gd === g && g.data[cursorOf(g)] === s.trace) {
+          Object.keys(s.restore).forEach(function (key) { update[key] = [s.restore[key]]; });
+        }
       });
       restyle(g, update, cursorOf(g));
     });
@@ -285,6 +462,9 @@
     var el = document.getElementById("anim-readout");
     if (el) { el.textContent = ""; el.classList.remove("diverged"); }
   }
+
+  /* For assets/hover.js: while a frame is on show the cursors are the frame's. */
+  window.playgroundFrameShown = function () { return state.t !== null; };
 
   // --- Figures replaced by the server, hover ---------------------------------------------
 
@@ -294,7 +474,7 @@
      the same data. */
   function replaced() {
     var shown = state.shown;
-    if (!shown) { return state.dimmed !== null; }
+    if (!shown) { return false; }
     return GRAPH_IDS.some(function (id) {
       var gd = plot(id);
       return !gd || !gd.data || gd.data[RUN_TRACE[id]] !== shown[id];
@@ -313,12 +493,7 @@
         if (replaced()) { reset(); }
         if (document.body.classList.contains("lecture")) { enlarge(gd, true); }
       });
-      // hovering moves the cursors (assets/hover.js); leaving the plot shows our frame again
-      gd.on("plotly_unhover", function () {
-        if (state.t !== null && !state.playing) {
-          window.setTimeout(function () { if (state.t !== null && !state.playing) { draw(state.t); } }, 50);
-        }
-      });
+      gd.on("plotly_afterplot", function () { toolbar(gd); });
     });
   }
 
@@ -346,14 +521,20 @@
   }
 
   /* In lecture mode the plots' type grows by LECTURE_SCALE; leaving puts each size back.
-     A size already enlarged (a patched figure keeps our change) is left as it is. */
+     A size already enlarged (a patched figure keeps our change) is left as it is. The
+     layout's fonts (titles, ticks, axis titles, annotations, hover labels) and the traces'
+     own text ("minimum", a lesson's labels) grow; so do the toolbar (upright in the right
+     margin, which grows with it) and the ticks' length. */
   function enlarge(gd, on) {
     if (!gd || !gd.layout) { return; }
     var update = {};
+    var sizes = fontSizes(gd.layout);
+    if (!("font.size" in sizes)) { sizes["font.size"] = 14; }
+    if (gd.layout.margin && typeof gd.layout.margin.r === "number") {
+      sizes["margin.r"] = gd.layout.margin.r;
+    }
     if (on) {
       var before = gd._lectureFonts || {};
-      var sizes = fontSizes(gd.layout);
-      if (!("font.size" in sizes)) { sizes["font.size"] = 14; }
       var record = {};
       Object.keys(sizes).forEach(function (path) {
         var old = before[path];
@@ -364,10 +545,9 @@
       });
       gd._lectureFonts = record;
     } else {
-      var current = fontSizes(gd.layout);
       var rec = gd._lectureFonts || {};
       Object.keys(rec).forEach(function (path) {
-        if (current[path] === rec[path].big) { update[path] = rec[path].orig; }
+        if (sizes[path] === rec[path].big) { update[path] = rec[path].orig; }
       });
       delete gd._lectureFonts;
     }
@@ -375,6 +555,40 @@
       var p = window.Plotly.relayout(gd, update);
       if (p && p.catch) { p.catch(function () {}); }
     }
+    enlargeTraces(gd, on);
+    toolbar(gd);
+  }
+
+  /* The toolbar (Plotly draws it anew with the plot) scaled with the type in lecture mode. */
+  function toolbar(gd) {
+    var on = document.body.classList.contains("lecture");
+    var bar = gd.querySelector(".modebar");
+    if (bar) {
+      bar.style.transform = on ? "scale(" + LECTURE_SCALE + ")" : "";
+      bar.style.transformOrigin = on ? "top right" : "";
+    }
+  }
+
+  var traceFonts = new WeakMap();  // trace -> {orig, big}: its text size before lecture mode
+
+  /* The traces' own text sizes (textfont.size, a number) in lecture mode, and back. */
+  function enlargeTraces(gd, on) {
+    var indices = [], sizes = [];
+    (gd.data || []).forEach(function (trace, i) {
+      var size = trace && trace.textfont && trace.textfont.size;
+      if (typeof size !== "number") { return; }
+      var rec = traceFonts.get(trace);
+      if (on) {
+        if (rec && size === rec.big) { return; }
+        rec = {orig: size, big: Math.round(size * LECTURE_SCALE)};
+        traceFonts.set(trace, rec);
+        indices.push(i); sizes.push(rec.big);
+      } else if (rec) {
+        traceFonts.delete(trace);
+        if (size === rec.big) { indices.push(i); sizes.push(rec.orig); }
+      }
+    });
+    if (indices.length) { restyle(gd, {"textfont.size": sizes}, indices); }
   }
 
   function setLecture(on) {

@@ -46,6 +46,8 @@
   };
 
   function moveCursors(slot, t) {
+    // a frame of the animation on show (assets/animate.js) owns the cursors
+    if (window.playgroundFrameShown && window.playgroundFrameShown()) { return; }
     Object.keys(GRAPHS).forEach(function (id) {
       var gd = plot(id);
       if (!gd || !gd.data || !gd.data.length) { return; }

@@ -5,6 +5,10 @@ See ``playground.web.figures`` for the trace layout (``slot_indices``, ``cursor_
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from .runs import MAX_RUNS, RunView
 from .style import (CURRENT_LINE_WIDTH, FONT_FAMILY, FONT_SIZE, LINE_WIDTH, THEMES,
                     TITLE_SIZE)
@@ -30,13 +34,141 @@ def slot_indices(kind: str, slot: int) -> list[int]:
     return list(range(first + per * slot, first + per * (slot + 1)))
 
 
-def axis(theme: str, title: str, **kw) -> dict:
+def axis(theme: str, title: str, *, steps: int | None = None,
+         log_span: tuple[float, float] | None = None, **kw) -> dict:
+    """An axis in the theme's colours. Tick labels that read right:
+
+    - ``steps``: a step axis over the configured steps, ``[0, steps]`` whatever the runs
+      drew (a run that diverged at step 1 still shows the whole run's axis), with the last
+      step ticked (``step_ticks``);
+    - a log axis (``type="log"``) with a ``range`` (log10 units) or a ``log_span`` (the
+      smallest and largest positive value drawn): every labelled tick a whole decade
+      written out (1e-3, 0.01, 0.1, 1, ...), the 2..9 between them unlabelled minor
+      ticks (``log_ticks``). Without either, Plotly picks the ticks.
+    """
     t = THEMES[theme]
-    return {"title": {"text": title, "font": {"size": FONT_SIZE + 1}, "standoff": 8},
-            "showgrid": True, "gridcolor": t["grid"], "gridwidth": 1, "zeroline": False,
-            "showline": True, "linecolor": t["axis"], "linewidth": 1.5, "ticks": "outside",
-            "tickcolor": t["axis"], "tickfont": {"size": FONT_SIZE - 1}, "automargin": True,
-            **kw}
+    out = {"title": {"text": title, "font": {"size": FONT_SIZE + 1}, "standoff": 8},
+           "showgrid": True, "gridcolor": t["grid"], "gridwidth": 1, "zeroline": False,
+           "showline": True, "linecolor": t["axis"], "linewidth": 1.5, "ticks": "outside",
+           "tickcolor": t["axis"], "tickfont": {"size": FONT_SIZE - 1, "color": t["font"]},
+           "automargin": True, **kw}
+    if steps is not None:
+        out.pop("rangemode", None)
+        out.update(step_ticks(steps))
+    if kw.get("type") == "log":
+        span = log_span
+        if span is None and kw.get("range") is not None:
+            lo, hi = kw["range"]
+            span = (10.0 ** lo, 10.0 ** hi)
+        if span is not None:
+            out.pop("nticks", None)
+            out.pop("rangemode", None)  # no "tozero" on a log axis
+            out.update(log_ticks(*span, theme=theme))
+    return out
+
+
+STEP_TICKS = 6
+"""Labelled ticks on a step axis at most (the last step among them)."""
+LOG_LABELS = 7
+"""Labelled decades on a log axis at most; over more, every 2nd (3rd, ...) is labelled."""
+_DECADES = range(-46, 41)
+"""The decades a log axis carries ticks for (float32's smallest to well past any loss):
+the ticks stay right when the page patches an axis's range without its ticks."""
+
+
+def _nice(rough: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten at least ``rough``."""
+    p = 10.0 ** math.floor(math.log10(rough))
+    return next(m * p for m in (1, 2, 2.5, 5, 10) if m * p >= rough)
+
+
+def step_ticks(steps: int) -> dict:
+    """A step axis from 0 to ``steps``: round ticks (0, 100, 200, ...) and the last step
+    itself, a round tick too close to it dropped so their labels never touch."""
+    steps = max(int(steps), 1)
+    dtick = max(1, int(_nice(steps / STEP_TICKS))) if steps >= STEP_TICKS else 1
+    vals = [v for v in range(0, steps, dtick) if steps - v >= 0.6 * dtick or v == 0]
+    if vals[-1] != steps:
+        vals.append(steps)
+    return {"range": [0, steps], "autorange": False, "tickmode": "array",
+            "tickvals": vals, "ticktext": [str(v) for v in vals]}
+
+
+def decade_text(e: int, mantissa: int = 1) -> str:
+    """mantissa x 10^e as a tick label: 0.01, 0.5, 1, 20, 1000 written out, 1e-3, 5e-5,
+    1e4 beyond."""
+    if -2 <= e <= 3:
+        value = mantissa * 10.0 ** e
+        return f"{value:.{max(0, -e)}f}"
+    return f"{mantissa}e{e}"
+
+
+def log_ticks(lo: float, hi: float, theme: str = "light") -> dict:
+    """Ticks of a log axis showing ``lo``..``hi`` (positive values).
+
+    Over a decade or more: whole decades labelled (every k-th when more than LOG_LABELS
+    would show), the others unlabelled minor ticks (2..9 x 10^e when every decade is
+    labelled, else the skipped decades). Under a decade: 1, 2, 5 (or every digit) times
+    its power of ten, each labelled in full (0.02, 0.05, 0.1)."""
+    t = THEMES[theme]
+    lo, hi = sorted((float(lo), float(hi)))
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0:
+        lo, hi = 1e-3, 1.0
+    a, b = math.log10(lo), math.log10(hi)
+    span = b - a
+    minor = {"ticks": "outside", "ticklen": 4, "tickcolor": t["axis"], "showgrid": False}
+    first, last = math.floor(a), math.ceil(b)
+    inside = [e for e in range(first, last + 1) if a - 1e-9 <= e <= b + 1e-9]
+    if len(inside) >= 2:
+        k = max(1, math.ceil(span / LOG_LABELS))
+        major = [e for e in _DECADES if e % k == 0]
+        vals, text = [10.0 ** e for e in major], [decade_text(e) for e in major]
+        if k == 1:
+            near = range(max(first - 8, _DECADES[0]), min(last + 8, _DECADES[-1]))
+            minor["tickvals"] = [m * 10.0 ** e for e in near for m in range(2, 10)]
+        else:
+            minor["tickvals"] = [10.0 ** e for e in _DECADES if e % k]
+    else:  # less than a decade on show: 1-2-5 (or every digit) labelled in full
+        for digits in ((1, 2, 5), tuple(range(1, 10))):
+            pts = [(e, m) for e in range(first - 1, last + 1) for m in digits
+                   if a - 1e-9 <= math.log10(m) + e <= b + 1e-9]
+            if len(pts) >= 3:
+                break
+        near = range(first - 2, last + 2)
+        pts = sorted({(e, m) for e in near for m in digits} | {(e, 1) for e in _DECADES})
+        vals = [m * 10.0 ** e for e, m in pts]
+        text = [decade_text(e, m) for e, m in pts]
+        minor["tickvals"] = [m * 10.0 ** e for e in near for m in range(2, 10)
+                             if m not in digits]
+    return {"tickmode": "array", "tickvals": vals, "ticktext": text, "minor": minor}
+
+
+def steps_of(runs) -> int:
+    """The step axis's length: the most steps any run is configured for."""
+    return max((int(r.run["steps"]) for r in runs), default=1)
+
+
+def positive_span(arrays) -> tuple[float, float] | None:
+    """The smallest and largest finite positive value in ``arrays`` (None if none)."""
+    lo, hi = math.inf, -math.inf
+    for arr in arrays:
+        v = np.asarray(arr, dtype=np.float64)
+        v = v[np.isfinite(v) & (v > 0)]
+        if v.size:
+            lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    return (lo, hi) if lo <= hi else None
+
+
+MODEBAR_MARGIN = 34
+"""px kept free at the right of every plot for the upright toolbar."""
+
+
+def modebar(theme: str) -> dict:
+    """The plots' toolbar: upright at the top right (in a ``MODEBAR_MARGIN`` px margin),
+    its icons in the theme's axis colour (visible on the dark background too)."""
+    t = THEMES[theme]
+    return {"orientation": "v", "bgcolor": "rgba(0,0,0,0)", "color": t["axis"],
+            "activecolor": t["font"]}
 
 
 def base_layout(theme: str, title: str, uirevision: str, runs, hovermode: str) -> dict:
@@ -45,7 +177,10 @@ def base_layout(theme: str, title: str, uirevision: str, runs, hovermode: str) -
         "template": "none",
         "font": {"family": FONT_FAMILY, "size": FONT_SIZE, "color": t["font"]},
         "paper_bgcolor": t["paper"], "plot_bgcolor": t["plot"],
-        "margin": {"l": 10, "r": 10, "t": 44, "b": 10, "pad": 0},
+        # the toolbar (shown on hover) stands upright in the right margin, beside the
+        # plot and never over the title, whatever the title's length or the plot's width
+        "margin": {"l": 10, "r": MODEBAR_MARGIN, "t": 44, "b": 10, "pad": 0},
+        "modebar": modebar(theme),
         # the title sits top left; the runs' colours are explained once, by the page's
         # shared legend (and the comparison table), not three times inside the plots
         "title": {"text": f"<b>{title}</b>", "x": 0.01, "xanchor": "left", "y": 0.985,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figure_base import axis
+from .figure_base import MODEBAR_MARGIN, axis, modebar, positive_span
 from .runs import fmt
 from .style import FONT_FAMILY, FONT_SIZE, STABILITY_COLOUR, THEMES
 
@@ -62,10 +62,11 @@ def range_test_figure(analysis: dict, theme: str = "light") -> go.Figure:
     layout = {"template": "none", "paper_bgcolor": t["paper"], "plot_bgcolor": t["plot"],
               "height": 320,
               "font": {"family": FONT_FAMILY, "size": FONT_SIZE - 2, "color": t["font"]},
-              "margin": {"l": 70, "r": 20, "t": 50, "b": 60}, "showlegend": False,
+              "margin": {"l": 70, "r": MODEBAR_MARGIN, "t": 50, "b": 60}, "showlegend": False,
               "title": {"text": "LR range test: smoothed loss as the lr grows", "x": 0.02},
+              "modebar": modebar(theme),
               "xaxis": axis(theme, "learning rate (log scale)", type="log",
-                             exponentformat="power"),
+                             exponentformat="power", log_span=positive_span([lr])),
               "yaxis": axis(theme, "smoothed loss")}
     suggested = analysis["suggested_lr"]
     if suggested is not None:
@@ -102,12 +103,15 @@ def pitfall_figure(correct: dict, buggy: dict, title: str, theme: str = "light")
     layout = {"template": "none", "paper_bgcolor": t["paper"], "plot_bgcolor": t["plot"],
               "height": 420, "hovermode": "x unified",
               "font": {"family": FONT_FAMILY, "size": FONT_SIZE - 2, "color": t["font"]},
-              "margin": {"l": 70, "r": 20, "t": 60, "b": 50},
+              "margin": {"l": 70, "r": MODEBAR_MARGIN, "t": 60, "b": 50},
               "title": {"text": title, "x": 0.02},
               "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
-              "xaxis": axis(theme, "step", anchor="y2"),
+              "modebar": modebar(theme),
+              "xaxis": axis(theme, "step", anchor="y2",
+                             steps=max(len(correct["lr"]), len(buggy["lr"]))),
               "yaxis": axis(theme, "learning rate", domain=[0.56, 1.0],
                              exponentformat="power"),
               "yaxis2": axis(theme, "loss", domain=[0.0, 0.44], type="log",
-                              exponentformat="power")}
+                              exponentformat="power",
+                              log_span=positive_span([correct["loss"], buggy["loss"]]))}
     return go.Figure(data=data, layout=layout)

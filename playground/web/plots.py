@@ -23,6 +23,7 @@ from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure
                       surface_trace, with_marks)
 from .comparison import DEFAULT_THRESHOLD, legend, table
 from .figure_3d import surface_3d
+from .figure_base import log_ticks, step_ticks, steps_of
 from .style import GRAPH_CONFIG
 
 LR_OPTIONS = [{"label": "log scale", "value": "log"},
@@ -194,6 +195,13 @@ def figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: b
             for i in range(width):
                 patch["data"][width * view.slot + i]["name"] = view.label
         patch["layout"]["annotations"] = notes
+    for key, value in step_ticks(steps_of(runs)).items():  # the configured steps, ticked
+        lr["layout"]["xaxis"][key] = value
+        loss["layout"]["xaxis"][key] = value
+    rng = loss_range(runs)
+    if rng:
+        for key, value in log_ticks(10.0 ** rng[0], 10.0 ** rng[1], theme).items():
+            loss["layout"]["yaxis"][key] = value
     lr["layout"]["yaxis"]["type"] = "log" if log_y else "linear"
     lr["layout"]["yaxis2"]["visible"] = shows_momentum(runs)
     loss["layout"]["yaxis"]["range"] = loss_range(runs)

@@ -35,7 +35,7 @@ THEMES = {
         "label_bg": "rgba(255, 255, 255, 0.85)", "faint_opacity": 0.3,
     },
     "dark": {
-        "paper": "#15181C", "plot": "#15181C", "font": "#EDEDED", "grid": "#363B42",
+        "paper": "#15181C", "plot": "#15181C", "font": "#EDEDED", "grid": "#4A515B",
         "axis": "#A0A0A0", "current": DARK_PALETTE[0], "palette": DARK_PALETTE,
         "contour": [[0.0, "#0E1013"], [0.35, "#1F2933"], [0.7, "#33465A"],
                     [1.0, "#4F6A85"]],
