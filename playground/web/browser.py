@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dash import Input, Output, clientside_callback, dcc, html
 
+from . import share
+
 ANIMATION_SPEEDS = (10, 30, 100, 300)
 """Steps per second the animation can play at (assets/animate.js plays it in the browser)."""
 
@@ -19,16 +21,19 @@ def animation_bar():
     """Play the run step by step in the browser (no server round trip per frame): the
     path grows and a cursor moves on the other plots. Keys: space plays or pauses, the
     arrows step (shift: ten steps), Home goes back to step 0. Lecture mode hides the
-    controls and enlarges the type; the same button (or Esc) brings them back."""
+    controls and enlarges the type; the same button (or Esc) brings them back. Share
+    shows a QR code of the page's address for the hall (``share``)."""
     return html.Div([
         html.Button("▶ Play", id="anim-play", className="button small primary",
                     title="Play the current run step by step (space)"),
+        # the symbols alone say nothing to a screen reader: each button has a name
         html.Button("|◀", id="anim-start", className="button small",
-                    title="Back to step 0 (Home)"),
+                    title="Back to step 0 (Home)", **{"aria-label": "Back to step 0"}),
         html.Button("◀", id="anim-back", className="button small",
-                    title="One step back (←; shift: ten)"),
+                    title="One step back (←; shift: ten)", **{"aria-label": "One step back"}),
         html.Button("▶|", id="anim-forward", className="button small",
-                    title="One step forward (→; shift: ten)"),
+                    title="One step forward (→; shift: ten)",
+                    **{"aria-label": "One step forward"}),
         html.Label(["Speed ", html.Select(
             [html.Option(f"{s} steps/s", value=str(s), selected=s == ANIMATION_SPEEDS[1])
              for s in ANIMATION_SPEEDS],
@@ -38,6 +43,8 @@ def animation_bar():
         html.Button("Lecture mode", id="lecture-toggle", className="button small",
                     title="Hide the controls and enlarge everything for a projector (Esc "
                           "to leave)"),
+        share.share_button(),
+        share.share_dialog(),
     ], className="animation-bar", id="animation-bar")
 
 

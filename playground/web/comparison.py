@@ -41,7 +41,8 @@ def table(runs, threshold: float, theme: str = "light"):
             html.Td("—" if s["steps_to_threshold"] is None else str(s["steps_to_threshold"])),
             html.Td("no" if s["diverged_at"] is None else f"at step {s['diverged_at']}"),
             html.Td(remove)]))
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="summary")
+    return html.Table([html.Thead(head), html.Tbody(rows)], className="summary",
+                      tabIndex="0", **{"aria-label": "Comparison of the runs"})
 
 
 def table_block(runs):
@@ -49,8 +50,9 @@ def table_block(runs):
     return html.Div([
         html.Div([html.Label("Loss threshold", htmlFor="threshold",
                              className="control-label"),
-                  dcc.Input(id="threshold", type="number", value=DEFAULT_THRESHOLD,
-                            debounce=True, className="control-input small")],
+                  dcc.Input(id="threshold", type="text", inputMode="decimal",
+                            value=str(DEFAULT_THRESHOLD), debounce=True,
+                            className="control-input small")],
                  className="threshold"),
         html.Div(table(runs, DEFAULT_THRESHOLD), id="summary"),
     ], className="below")

@@ -10,6 +10,7 @@ drawn in the browser (``playground.web.browser``).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import dash
@@ -53,8 +54,11 @@ def field_block(field: Field, value, config):
     """One control: its label (with unit), the input, the help text and a message slot."""
     p = field.param
     label = label_of(p)
+    target = control_id(field)  # the label names its input (by the id in the page)
+    target = target if isinstance(target, str) else json.dumps(target, sort_keys=True,
+                                                                separators=(",", ":"))
     children = [] if p.kind == "bool" else [html.Label(label, className="control-label",
-                                                       title=p.help)]
+                                                       title=p.help, htmlFor=target)]
     children += [_input(field, value, config),
                  html.Div(className="control-msg", id={"type": "msg", "key": field.key},
                           role="alert")]

@@ -89,8 +89,9 @@ def header(theme: str):
         html.Div([
             *pins.pin_buttons(),
             lesson_view.lesson_menu(),
-            dcc.RadioItems(id="theme", options=[{"label": "Light", "value": "light"},
-                                                {"label": "Dark", "value": "dark"}],
-                           value=theme, inline=True, className="theme-switch"),
+            html.Div(dcc.RadioItems(id="theme", options=[{"label": "Light", "value": "light"},
+                                                         {"label": "Dark", "value": "dark"}],
+                                    value=theme, inline=True, className="theme-switch"),
+                     role="radiogroup", **{"aria-label": "Theme"}),
         ], className="actions"),
     ], className="top")

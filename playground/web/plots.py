@@ -22,6 +22,7 @@ from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure
                       path_figure, path_slot, shows_momentum, stability_shapes,
                       surface_trace, with_marks)
 from .comparison import DEFAULT_THRESHOLD, legend, table
+from .components import number
 from .figure_3d import surface_3d
 from .figure_base import log_ticks, step_ticks, steps_of
 from .style import GRAPH_CONFIG
@@ -53,12 +54,15 @@ def plots(figures: dict):
     """The three plots side by side, each with its options above it; on a phone, tabs
     above them pick the one shown (``assets/style.css``: no round trip)."""
     return html.Div([
-        dcc.RadioItems(id="plot-tab", options=PLOT_TABS, value="lr", inline=True,
-                       className="plot-tabs", inputClassName="plot-tab-input",
-                       labelClassName="plot-tab"),
+        html.Div(dcc.RadioItems(id="plot-tab", options=PLOT_TABS, value="lr", inline=True,
+                                className="plot-tabs", inputClassName="plot-tab-input",
+                                labelClassName="plot-tab"),
+                 role="radiogroup", className="plot-tabs-group",
+                 **{"aria-label": "Plot to show"}),
         graph("lr-graph", figures["lr"], "Learning rate",
-              dcc.Checklist(id="lr-log", options=LR_OPTIONS, value=[],
-                            inline=True, className="control-check small")),
+              html.Div(dcc.Checklist(id="lr-log", options=LR_OPTIONS, value=[],
+                                     inline=True, className="control-check small"),
+                       role="group", **{"aria-label": "Learning-rate plot options"})),
         graph("loss-graph", figures["loss"], "Loss"),
         graph("path-graph", figures["path"], "Path on the surface",
               [html.Span("click the map to start there", className="hint"),
@@ -133,7 +137,8 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
                 no, no, no,
                 "Fix the highlighted field to update the plots.", no, *form.groups, no)
     runs = state.runs(form.config, pins or [])
-    threshold = threshold if isinstance(threshold, (int, float)) and threshold > 0 \
+    threshold = number(threshold)
+    threshold = threshold if threshold is not None and 0 < threshold < float("inf") \
         else DEFAULT_THRESHOLD
     # a lesson's marks describe its own runs: the first change redraws without them
     options = lr_log or []

@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from ..tools.sensitivity import lr_sensitivity
 from .comparison import DEFAULT_THRESHOLD
+from .components import number
 from .figure_sensitivity import sensitivity_figure
 from .state import runs_for
 from .style import GRAPH_CONFIG
@@ -29,8 +30,9 @@ def panel():
         html.P("Every lr from 1e-5 to 10 for the current run and each pinned one: too "
                "small crawls, too large diverges (shaded). The band between is what a "
                "schedule widens or narrows. Click a point to use its lr.", className="hint"),
-        dcc.RadioItems(id="sensitivity-metric", options=METRICS, value="final", inline=True,
-                       className="control-radio"),
+        html.Div(dcc.RadioItems(id="sensitivity-metric", options=METRICS, value="final",
+                                inline=True, className="control-radio"),
+                 role="radiogroup", **{"aria-label": "Loss to plot against the lr"}),
         dcc.Store(id="sensitivity-query"),
         dcc.Loading(dcc.Graph(id="sensitivity-graph", figure={"layout": {"height": 380}},
                               config=GRAPH_CONFIG, className="sensitivity-graph"),
@@ -50,9 +52,9 @@ def update_sensitivity(query, metric, pins, theme, threshold):
     """One sweep per run (cached: a pinned run is swept once)."""
     if not query:
         return dash.no_update
-    ok = isinstance(threshold, (int, float)) and not isinstance(threshold, bool) \
-        and math.isfinite(threshold) and threshold > 0
-    threshold = float(threshold) if ok else DEFAULT_THRESHOLD
+    threshold = number(threshold)
+    threshold = threshold if threshold is not None and 0 < threshold < math.inf \
+        else DEFAULT_THRESHOLD
     runs = runs_for(query, pins)
     analyses = [(v.label, v.slot, _analysis(json.dumps(v.run, sort_keys=True), threshold))
                 for v in runs]

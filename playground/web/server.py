@@ -43,6 +43,7 @@ def create_app() -> dash.Dash:
     app = dash.Dash(__name__, use_pages=True, pages_folder="", title="Optimization Playground",
                     update_title=None, suppress_callback_exceptions=True,
                     assets_folder=str(ASSETS))
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     dash.register_page("playground", path="/", layout=page.layout, title=app.title)
     app.layout = html.Div(dash.page_container)
 

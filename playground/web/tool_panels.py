@@ -11,7 +11,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 
 from .. import tools
 from ..params import ConfigError
-from .components import cell, swatch
+from .components import cell, number, swatch
 from .figures import pitfall_figure, range_test_figure
 from .form import form_from_config
 from .runs import fmt
@@ -31,7 +31,7 @@ def explore_panel(runs):
             html.P("Pick a step: every run's lr, momentum, loss, gradient norm and "
                    "position there.", className="hint"),
             dcc.Slider(id="inspect-step", min=0, max=n, step=1, value=0,
-                       marks=None, tooltip={"placement": "bottom", "always_visible": True},
+                       allow_direct_input=False, marks=None, tooltip={"placement": "bottom", "always_visible": True},
                        updatemode="drag", className="inspect-slider"),
             html.Div(inspector(runs, 0), id="inspector"),
         ], className="tool", id="inspector-tool"),
@@ -48,7 +48,7 @@ def explore_panel(runs):
             html.Div([
                 html.Label("Grow the batch ×", htmlFor="batch-factor",
                            className="control-label"),
-                dcc.Input(id="batch-factor", type="number", min=2, step=1, value=4,
+                dcc.Input(id="batch-factor", type="text", inputMode="numeric", value="4",
                           className="control-input small"),
                 *(html.Button(text, id={"type": "batch", "rule": rule},
                               className="button small")
@@ -63,7 +63,7 @@ def explore_panel(runs):
             html.Div([
                 html.Label("Resume from a checkpoint at step", htmlFor="resume-at",
                            className="control-label"),
-                dcc.Input(id="resume-at", type="number", min=1, step=1, value=max(1, n // 2),
+                dcc.Input(id="resume-at", type="text", inputMode="numeric", value=str(max(1, n // 2)),
                           className="control-input small"),
                 html.Span("without the scheduler's state", className="control-label"),
                 html.Button("Show", id={"type": "pitfall", "kind": "resume"},
@@ -72,7 +72,7 @@ def explore_panel(runs):
             html.Div([
                 html.Label("Step the schedule once per epoch of", htmlFor="epoch-steps",
                            className="control-label"),
-                dcc.Input(id="epoch-steps", type="number", min=1, step=1, value=50,
+                dcc.Input(id="epoch-steps", type="text", inputMode="numeric", value="50",
                           className="control-input small"),
                 html.Span("steps, not once per batch", className="control-label"),
                 html.Button("Show", id={"type": "pitfall", "kind": "per-epoch"},
@@ -196,8 +196,8 @@ def grow_batch(clicks, factor, query):
     rule = ctx.triggered_id.get("rule") if isinstance(ctx.triggered_id, dict) else None
     if not any(clicks) or rule not in BATCH_RULES:
         return unchanged, dash.no_update, dash.no_update
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 2 \
-            or factor != int(factor) or factor > 4096:
+    factor = number(factor)
+    if factor is None or not 2 <= factor <= 4096 or factor != int(factor):
         return unchanged, dash.no_update, "The factor must be a whole number from 2 to 4096."
     current = current_run(query)
     try:
@@ -221,8 +221,9 @@ def show_pitfall(clicks, resume_at, epoch_steps, query):
     if not any(clicks) or kind not in ("resume", "per-epoch"):
         return dash.no_update
     current = current_run(query)
+    resume_at, epoch_steps = number(resume_at), number(epoch_steps)
     whole = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) \
-        and v == int(v)  # noqa: E731
+        and abs(v) < 2**31 and v == int(v)  # noqa: E731
     try:
         if kind == "resume":
             if not whole(resume_at):
