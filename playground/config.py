@@ -5,7 +5,8 @@ A config is a dict (JSON) as fixed by ``docs/run-format.md``::
     {"problem": {"name": "rosenbrock"}, "start": [-1.5, 2.0], "steps": 500,
      "optimizer": {"name": "adam", "lr": 0.05},
      "schedule": {"name": "CosineAnnealingLR", "T_max": 450, "eta_min": 0.0001},
-     "warmup": {"steps": 50, "start_factor": 0.01}}
+     "warmup": {"steps": 50, "start_factor": 0.01},
+     "clip_grad_norm": {"max_norm": 1.0, "norm_type": 2.0}}
 
 The fields of each surface, optimizer and schedule come from their registries
 (``SURFACES``, ``OPTIMIZERS``, ``SCHEDULES``); this module adds the top-level fields.
@@ -48,7 +49,20 @@ WARMUP = Entry(
             Param("start_factor", "float", 0.01, "Start factor",
                   "The ramp starts at this fraction of the lr.", low=0.0, low_open=True,
                   high=1.0)))
-TOP_LEVEL = ("problem", "start", "steps", "optimizer", "schedule", "warmup")
+CLIP_GRAD_NORM = Entry(
+    name="clip_grad_norm", label="Gradient clipping",
+    summary="Scale the gradient down to max_norm before each step "
+            "(torch.nn.utils.clip_grad_norm_).",
+    params=(Param("max_norm", "float", 1.0, "max_norm",
+                  "Largest norm the gradient keeps; a longer one is scaled down to it.",
+                  low=0.0, low_open=True, log=True, ui_high=100.0),
+            Param("norm_type", "float", 2.0, "norm_type",
+                  "Which norm: p >= 1 (2: Euclidean), or \"inf\" (the largest component).",
+                  low=1.0, ui_high=10.0)))
+"""The top-level ``clip_grad_norm`` field. ``norm_type`` also takes the string ``"inf"``,
+which a ``float`` Param cannot say: :func:`_check_clip` handles it."""
+INF_NORM = "inf"
+TOP_LEVEL = ("problem", "start", "steps", "optimizer", "schedule", "warmup", "clip_grad_norm")
 
 
 def validate(config: dict) -> dict:
@@ -107,11 +121,40 @@ def _check(config, fill: bool) -> dict:
         out["warmup"] = warm
     elif fill:
         out["warmup"] = None
+    clip = _check_clip(config.get("clip_grad_norm"), fill)
+    if clip is not None:
+        out["clip_grad_norm"] = clip
+    elif fill:
+        out["clip_grad_norm"] = None
     if fill:
         ctx = RunContext(n_steps, w_steps or 0, out["optimizer"]["lr"])
         entries["optimizer"].check(out["optimizer"])
         entries["schedule"].check(out["schedule"], ctx)
     return out
+
+
+def _check_clip(clip, fill: bool) -> dict | None:
+    """``clip_grad_norm``: null (none) or ``{"max_norm": ..., "norm_type": ...}``."""
+    if clip is None:
+        return None
+    if not isinstance(clip, dict):
+        raise ConfigError("clip_grad_norm", "must be an object like {\"max_norm\": 1.0, "
+                                            "\"norm_type\": 2.0}, or null for none")
+    given = dict(clip)
+    inf = given.get("norm_type") == INF_NORM
+    if inf:
+        del given["norm_type"]
+    elif "norm_type" in given:
+        try:
+            CLIP_GRAD_NORM.param("norm_type").check(given["norm_type"], "")
+        except ConfigError:
+            raise ConfigError("clip_grad_norm.norm_type", "must be a number >= 1 or \"inf\" "
+                              f"(got {short_repr(given['norm_type'])})") from None
+    out = check_fields(CLIP_GRAD_NORM, given, "clip_grad_norm",
+                       RunContext(1, 0, 0.0) if fill else None)
+    if inf:
+        out["norm_type"] = INF_NORM
+    return {p.name: out[p.name] for p in CLIP_GRAD_NORM.params if p.name in out}
 
 
 def _pick(config: dict, sec: str) -> Entry:
@@ -140,9 +183,9 @@ def to_query(config: dict, prefix: str = "") -> str:
         if key in SECTIONS:
             pairs.append((key, value["name"]))
             pairs += [(f"{key}.{k}", _encode(v)) for k, v in value.items() if k != "name"]
-        elif key == "warmup":
-            pairs.append(("warmup", "on"))
-            pairs += [(f"warmup.{k}", _encode(v)) for k, v in value.items()]
+        elif key in ("warmup", "clip_grad_norm"):
+            pairs.append((key, "on"))
+            pairs += [(f"{key}.{k}", _encode(v)) for k, v in value.items()]
         else:
             pairs.append((key, _encode(value)))
     return "&".join(f"{prefix}{k}={quote(v, safe=',.-:')}" for k, v in pairs)
@@ -173,6 +216,11 @@ def from_query(query: str | dict) -> tuple[dict, list[dict]]:
     return configs.get("", {}), pins
 
 
+_OPTIONAL = {"warmup": WARMUP, "clip_grad_norm": CLIP_GRAD_NORM}
+"""The optional top-level objects: ``key=on`` switches one on, ``key.field=value`` sets
+its fields."""
+
+
 def _where(prefix: str, key: str) -> str:
     """The field a message names: the query key, cut short if someone sent a huge one."""
     return prefix + (key if len(key) <= 60 else key[:57] + "...")
@@ -191,7 +239,7 @@ def _config_from_pairs(flat: dict, prefix: str) -> dict:
         where = _where(prefix, key)
         if head in SECTIONS and not tail:
             config.setdefault(head, {})["name"] = text
-        elif head in SECTIONS or head == "warmup":
+        elif head in SECTIONS or head in _OPTIONAL:
             config.setdefault(head, {})
         elif head == "steps" and not tail:
             config["steps"] = _decode(text, STEPS, where)
@@ -201,7 +249,7 @@ def _config_from_pairs(flat: dict, prefix: str) -> dict:
             raise ConfigError(where, "unknown field (allowed: " + ", ".join(TOP_LEVEL) + ")")
     for key, text in flat.items():
         head, _, tail = key.partition(".")
-        if head == "warmup" and not tail:
+        if head in _OPTIONAL and not tail:
             if text not in ("on", "1", "true"):
                 raise ConfigError(_where(prefix, key), "must be 'on' when present")
         elif head in SECTIONS and tail:
@@ -210,11 +258,14 @@ def _config_from_pairs(flat: dict, prefix: str) -> dict:
             if param is None:
                 raise ConfigError(_where(prefix, key), f"unknown field for {entry.name!r}")
             config[head][tail] = _decode(text, param, _where(prefix, key))
-        elif head == "warmup" and tail:
-            param = next((p for p in WARMUP.params if p.name == tail), None)
+        elif head in _OPTIONAL and tail:
+            param = next((p for p in _OPTIONAL[head].params if p.name == tail), None)
             if param is None:
-                raise ConfigError(_where(prefix, key), "unknown field for warmup")
-            config["warmup"][tail] = _decode(text, param, _where(prefix, key))
+                raise ConfigError(_where(prefix, key), f"unknown field for {head}")
+            if head == "clip_grad_norm" and tail == "norm_type":
+                config[head][tail] = _decode_norm_type(text, param, _where(prefix, key))
+            else:
+                config[head][tail] = _decode(text, param, _where(prefix, key))
     try:
         validate(config)
     except ConfigError as e:
@@ -249,6 +300,16 @@ def _decode(text: str, param: Param, where: str):
         return _number(text, param.kind == "int")
     except (KeyError, ValueError):
         raise ConfigError(where, f"must be {param.allowed()} (got {text!r:.40})") from None
+
+
+def _decode_norm_type(text: str, param: Param, where: str):
+    if text.strip() == INF_NORM:
+        return INF_NORM
+    try:
+        return _decode(text, param, where)
+    except ConfigError:
+        raise ConfigError(where, f"must be a number >= 1 or \"inf\" (got {text!r:.40})") \
+            from None
 
 
 def _number(text: str, integer: bool):

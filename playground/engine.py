@@ -2,8 +2,9 @@
 
 Every number a user can change, and the choice of surface, optimizer and schedule, reaches
 the compiled function as data: a config is packed into one float vector and one int vector
-with a fixed layout (built once from the registries), and the choices become indices for
-``lax.switch``. So after one warm-up per process and dtype, no config compiles again.
+with a fixed layout (built once from the registries: layout.py), and the choices become
+indices for ``lax.switch``. So after one warm-up per process and dtype, no config compiles
+again.
 
 XLA has no dynamic shapes, so a run lives in fixed buffers of ``CAP >= MAX_STEPS`` steps.
 The schedule's learning rates and momenta (and the noise) are computed ``SPAN`` steps at a
@@ -15,21 +16,22 @@ The shapes are chosen for XLA's CPU backend, which compiles a loop into a single
 function when one iteration reads and writes little (under about 1 kB; else every step
 dispatches each kernel of the loop body through its runtime, several times slower), and
 whose compile time grows with the number of kernels. See bench/engine.py for the figures.
+The budget is tight: in float32 the RMSprop loop reads and writes 1018 of its 1024 bytes
+per step (measure a loop's figure by bisecting XLA's threshold, e.g. ``XLA_FLAGS=
+--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000``, and counting
+``xla_cpu_small_call="true"`` in the compiled text, as bench/engine_cold.py does).
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .config import MAX_STEPS, SECTIONS, WARMUP, resolve
+from .config import MAX_STEPS, resolve
 from .optimizers import OPTIMIZERS, OptState, init_state
-from .params import INT32_MAX, Entry, RunContext
 from .schedules import SCHEDULES, PlateauState, linear_lr, plateau_init, reduce_lr_on_plateau
 from .surfaces import SURFACES
 
@@ -37,141 +39,7 @@ SPAN = 256
 CAP = math.ceil(MAX_STEPS / SPAN) * SPAN
 
 
-# --- The fixed layout: where each parameter lives in the packed vectors ------------------
-
-@dataclass(frozen=True)
-class _Slot:
-    section: str
-    entry: str
-    name: str
-    kind: str
-    index: int  # into the float vector for float kinds, else into the int vector
-    size: int
-
-
-_REGISTRIES = {**SECTIONS, "warmup": {"warmup": WARMUP}}
-"""Every entry whose parameters the packed vectors hold, by config section."""
-
-
-def _build_layout():
-    slots, nf, ni = [], 0, 0
-    for section, registry in _REGISTRIES.items():
-        for entry in registry.values():
-            for p in entry.params:
-                size = {"float_pair": 2, "int_list": p.max_len}.get(p.kind, 1)
-                if p.kind in ("float", "float_pair"):
-                    slots.append(_Slot(section, entry.name, p.name, p.kind, nf, size))
-                    nf += size
-                else:
-                    slots.append(_Slot(section, entry.name, p.name, p.kind, ni, size))
-                    ni += size
-    # top-level fields
-    slots.append(_Slot("run", "run", "start", "float_pair", nf, 2))
-    nf += 2
-    for name in ("steps", "warmup_steps", "problem", "optimizer", "schedule"):
-        slots.append(_Slot("run", "run", name, "int", ni, 1))
-        ni += 1
-    return tuple(slots), nf, ni
-
-
-_SLOTS, _NF, _NI = _build_layout()
-_INDEX = {section: list(registry) for section, registry in SECTIONS.items()}
-"""The entries' order: a run's choice of each is its index here (for lax.switch)."""
-
-
-def _float_dtype():
-    return jax.dtypes.canonicalize_dtype(np.float64)  # float32 unless x64 is enabled
-
-
-def _encode(slot: _Slot, value, entry: Entry | None):
-    if slot.kind == "bool":
-        return [int(bool(value))]
-    if slot.kind == "choice":
-        return [entry.param(slot.name).choices.index(value)]
-    if slot.kind == "int_list":
-        return list(value) + [INT32_MAX] * (slot.size - len(value))
-    if slot.kind == "float_pair":
-        return list(value)
-    if value is None:  # a nullable int (CyclicLR.step_size_down)
-        return [-1]
-    return [value]
-
-
-_ENTRY_SLOTS: dict = {}
-for _s in _SLOTS:
-    _ENTRY_SLOTS.setdefault((_s.section, _s.entry), []).append(_s)
-
-
-def _write(fvec, ivec, section: str, name: str, values: dict) -> None:
-    entry = _REGISTRIES[section][name] if section != "run" else None
-    for slot in _ENTRY_SLOTS.get((section, name), ()):
-        target = fvec if slot.kind in ("float", "float_pair") else ivec
-        target[slot.index:slot.index + slot.size] = _encode(slot, values[slot.name], entry)
-
-
-def _base_vectors(dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Packed vectors holding valid values for every entry (most of a run's are unused)."""
-    fvec, ivec = np.zeros(_NF, dtype), np.zeros(_NI, np.int32)
-    ctx = RunContext(steps=100, warmup_steps=0, lr=0.1)
-    for section, registry in _REGISTRIES.items():
-        for entry in registry.values():
-            _write(fvec, ivec, section, entry.name,
-                   {p.name: p.default_for(ctx) for p in entry.params})
-    return fvec, ivec
-
-
-_BASE: dict = {}
-
-
-def pack(run: dict) -> tuple[np.ndarray, np.ndarray]:
-    """A resolved config as (float vector, int vector) in the fixed layout."""
-    dtype = np.dtype(_float_dtype())
-    if dtype not in _BASE:
-        _BASE[dtype] = _base_vectors(dtype)
-    fvec, ivec = (v.copy() for v in _BASE[dtype])
-    for section in ("problem", "optimizer", "schedule"):
-        _write(fvec, ivec, section, run[section]["name"], run[section])
-    if run["warmup"]:
-        _write(fvec, ivec, "warmup", "warmup", run["warmup"])
-    _write(fvec, ivec, "run", "run", {
-        "start": run["start"], "steps": run["steps"],
-        "warmup_steps": run["warmup"]["steps"] if run["warmup"] else 0,
-        **{sec: _INDEX[sec].index(run[sec]["name"]) for sec in _INDEX}})
-    return fvec, ivec
-
-
-class _View(Mapping):
-    """One entry's parameters, each sliced out of the packed vectors when it is read."""
-
-    def __init__(self, slots: dict, fvec, ivec):
-        self._slots, self._fvec, self._ivec = slots, fvec, ivec
-
-    def __getitem__(self, name):
-        s = self._slots[name]
-        vec = self._fvec if s.kind in ("float", "float_pair") else self._ivec
-        value = lax.slice_in_dim(vec, s.index, s.index + s.size)  # (lax: cheaper to trace)
-        if s.size == 1:
-            value = lax.squeeze(value, (0,))
-        return lax.ne(value, np.int32(0)) if s.kind == "bool" else value
-
-    def __iter__(self):
-        return iter(self._slots)
-
-    def __len__(self):
-        return len(self._slots)
-
-
-_SLOT_NAMES: dict = {section: {name: {} for name in registry}
-                     for section, registry in _REGISTRIES.items()}
-for _s in _SLOTS:
-    _SLOT_NAMES.setdefault(_s.section, {}).setdefault(_s.entry, {})[_s.name] = _s
-
-
-def _unpack(fvec, ivec) -> dict:
-    """The packed vectors as P[section][entry][name]: views that slice a parameter out
-    where it is read, so a scope traces (and XLA compiles) only the slices it uses."""
-    return {section: {entry: _View(slots, fvec, ivec) for entry, slots in entries.items()}
-            for section, entries in _SLOT_NAMES.items()}
+from .layout import _INDEX, _unpack, pack  # noqa: F401 (pack: the public packing)
 
 
 # --- The compiled run ---------------------------------------------------------------------
@@ -200,6 +68,19 @@ def _state_from(v):
     st = OptState(count=v[8].astype(i32), mu=v[2:4], nu=v[4:6], buf=v[6:8], has_buf=v[9] != 0)
     plateau = PlateauState(v[10], v[11], v[12].astype(i32), v[13].astype(i32))
     return v[0:2], st, plateau, v[14] != 0, v[15].astype(i32)
+
+
+def _clip_scale(g, max_norm, norm_type):
+    """The factor ``torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type)`` multiplies
+    the gradient by: ``min(max_norm / (total_norm + 1e-6), 1)``, the total norm being the
+    ``norm_type``-norm of the gradient (inf: its largest absolute component). A run
+    without clipping has ``max_norm`` inf: the factor is then exactly 1 (for any finite
+    gradient, the only kind a step that counts has; a ``jnp.where`` on max_norm would
+    cost the RMSprop loop its place under XLA's 1 kB fast-path threshold)."""
+    a0, a1 = jnp.abs(g[0]), jnp.abs(g[1])  # (no reduce: XLA fuses it into its users)
+    total = jnp.where(norm_type == jnp.inf, jnp.maximum(a0, a1),
+                      (a0 ** norm_type + a1 ** norm_type) ** (1 / norm_type))
+    return jnp.minimum(max_norm / (total + 1e-6), 1)
 
 
 def _vector(scalars, zero=0):
@@ -234,6 +115,8 @@ class _Params:
         self.run = self.P["run"]["run"]
 
     steps = property(lambda self: self.run["steps"])
+    max_norm = property(lambda self: self.run["max_norm"])
+    norm_type = property(lambda self: self.run["norm_type"])
     W = property(lambda self: self.run["warmup_steps"])
     start = property(lambda self: self.run["start"])
     i_prob = property(lambda self: self.run["problem"])
@@ -335,10 +218,13 @@ def _trajectory(fvec, ivec, n_active):
             bad = ~jnp.isfinite(loss) | (loss > blowup)
             ok = active & alive & ~bad
             lr = jnp.where(is_plateau & (t >= W), plateau.lr, lr_s)
+            rp = sp["ReduceLROnPlateau"]  # metric 0: the observed loss, 1: the true one
             plateau = jax.tree.map(
                 lambda a, b: jnp.where(ok & (t >= W), a, b),
-                reduce_lr_on_plateau(plateau, observed, sp["ReduceLROnPlateau"]), plateau)
-            p_new, st_new = o.update(g, p, st, lr, mom, hp[o.name])
+                reduce_lr_on_plateau(plateau, jnp.where(rp["metric"] == 0, observed, loss),
+                                     rp), plateau)
+            scale = _clip_scale(g, Q.max_norm, Q.norm_type)
+            p_new, st_new = o.update(g * scale, p, st, lr, mom, hp[o.name])
 
             def keep(new, old):
                 return jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, old)
@@ -347,8 +233,9 @@ def _trajectory(fvec, ivec, n_active):
             state = _state_to(keep(p_new, p), keep(st_new, st), plateau,
                               alive & ~(active & bad),
                               jnp.where(active & alive & bad, t, diverged_at), zero)
-            row = jnp.where(ok, _vector([lr, mom, observed, jnp.linalg.norm(g), loss,
-                                         p[0], p[1]], zero), nan)
+            norm = jnp.sqrt(g[0] * g[0] + g[1] * g[1])  # (as above: no reduce)
+            row = jnp.where(ok, _vector([lr, mom, observed, norm, loss, p[0], p[1],
+                                         norm * scale], zero), nan)
             return state, row
         return step
 
@@ -358,7 +245,8 @@ def _trajectory(fvec, ivec, n_active):
 
     def span_inputs(s0, inputs):
         ts = s0 * SPAN + jnp.arange(SPAN, dtype=jnp.int32)
-        lr, mom = schedule_values(ts)
+        R = params().run  # the scheduler's step at optimizer step t: t (see simulate_strided)
+        lr, mom = schedule_values(ts * R["sched_stride"] + R["sched_offset"])
 
         def noise():
             Q = params()
@@ -400,7 +288,7 @@ def _trajectory(fvec, ivec, n_active):
     start = Q.start
     state0 = _state_to(start, init_state(start), plateau_init(Q.lr0), jnp.asarray(True),
                        jnp.asarray(-1, jnp.int32))
-    table0 = jnp.full((CAP, 7), nan)  # rows of steps past the run's end stay NaN
+    table0 = jnp.full((CAP, 8), nan)  # rows of steps past the run's end stay NaN
     state, table = lax.switch(i_opt, [make_run(o) for o in opts], (state0, table0))
     p, _, _, alive, diverged_at = _state_from(state)
     # the final point: every surface's loss there, picked without a conditional
@@ -408,7 +296,8 @@ def _trajectory(fvec, ivec, n_active):
     final_ok = alive & jnp.isfinite(final_loss) & (final_loss <= blowup)
     diverged_at = jnp.where(alive & ~final_ok, Q.steps, diverged_at)
     final = jnp.where(final_ok, jnp.stack([final_loss, p[0], p[1]]), nan)
-    # rows are steps; columns lr, momentum, observed loss, grad norm, loss, x, y
+    # rows are steps; columns lr, momentum, observed loss, grad norm, loss, x, y, and the
+    # grad norm after clipping
     return table, final, diverged_at
 
 
@@ -422,11 +311,12 @@ XLA's CPU backend than as many single runs.)"""
 
 def _result(table: np.ndarray, final: np.ndarray, diverged_at, steps: int) -> dict:
     """The contract's arrays from the output table (row ``steps`` gets the final point)."""
-    loss_xy = np.concatenate([table[:steps, 4:], final[None]])
+    loss_xy = np.concatenate([table[:steps, 4:7], final[None]])
     d = int(diverged_at)
     return {"lr": table[:steps, 0], "momentum": table[:steps, 1],
             "path": loss_xy[:, 1:], "loss": loss_xy[:, 0],
             "observed_loss": table[:steps, 2], "grad_norm": table[:steps, 3],
+            "clipped_grad_norm": table[:steps, 7],
             "diverged_at": None if d < 0 else d}
 
 
@@ -434,6 +324,18 @@ def simulate(config: dict) -> dict:
     """Run one config (docs/run-format.md §6, §7) and return its arrays as NumPy."""
     run = resolve(config)
     fvec, ivec = pack(run)
+    table, final, diverged_at = _run_one(fvec, ivec, np.int32(run["steps"]))
+    return _result(np.asarray(table), np.asarray(final), diverged_at, run["steps"])
+
+
+def simulate_strided(config: dict, stride: int, offset: int = 0) -> dict:
+    """``config`` run with its scheduler (warmup included) stepped ``stride`` times per
+    optimizer step and ``offset`` times before the first: step t uses the lr and momentum
+    the schedule has after ``t * stride + offset`` scheduler steps. Not a field of the run
+    format: the pitfalls use it to draw a scheduler stepped per micro-batch. (The
+    ReduceLROnPlateau state is stepped once per step regardless.) Same compiled program."""
+    run = resolve(config)
+    fvec, ivec = pack(run, int(stride), int(offset))
     table, final, diverged_at = _run_one(fvec, ivec, np.int32(run["steps"]))
     return _result(np.asarray(table), np.asarray(final), diverged_at, run["steps"])
 

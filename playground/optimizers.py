@@ -62,17 +62,15 @@ def adamw(g, p, s, lr, beta1, hp):
 
 
 def rmsprop(g, p, s: OptState, lr, momentum, hp):
-    """torch.optim.RMSprop: optax.scale_by_rms / scale_by_stddev (centered). The momentum
-    buffer is by hand: torch skips it on steps whose momentum is 0, optax.trace does not."""
+    """torch.optim.RMSprop, plain or centered in one formula: the mean gradient ``mu``
+    stays 0 unless centered, and sqrt(nu - 0) is sqrt(nu) exactly (optax.scale_by_rms and
+    scale_by_stddev with eps_in_sqrt=False, in one pass). The momentum buffer is by hand:
+    torch skips it on steps whose momentum is 0, optax.trace does not."""
     g = g + hp["weight_decay"] * p
-    plain = optax.scale_by_rms(decay=hp["alpha"], eps=hp["eps"], eps_in_sqrt=False)
-    centered = optax.scale_by_stddev(decay=hp["alpha"], eps=hp["eps"], eps_in_sqrt=False)
-    u_plain, st_plain = plain.update(g, optax.ScaleByRmsState(s.nu))
-    u_cent, st_cent = centered.update(g, optax.ScaleByRStdDevState(s.mu, s.nu))
-    c = hp["centered"]
-    u = jnp.where(c, u_cent, u_plain)
-    nu = jnp.where(c, st_cent.nu, st_plain.nu)
-    mu = jnp.where(c, st_cent.mu, s.mu)
+    decay = hp["alpha"]
+    nu = (1 - decay) * g ** 2 + decay * s.nu
+    mu = jnp.where(hp["centered"], (1 - decay) * g + decay * s.mu, s.mu)
+    u = g / (jnp.sqrt(nu - mu ** 2) + hp["eps"])
     on = momentum > 0
     buf = jnp.where(on, momentum * s.buf + u, s.buf)
     return p - lr * jnp.where(on, buf, u), s._replace(mu=mu, nu=nu, buf=buf)

@@ -3,7 +3,8 @@
 Every schedule x optimizer pair runs once (rotating over the three deterministic
 surfaces, some with warmup), plus optimizer variants, non-default schedule parameters and
 deliberately diverging runs. lr and momentum must agree to rtol 1e-9; path, loss,
-observed_loss and grad_norm to 1e-7 of their scale; diverged_at exactly.
+observed_loss, grad_norm and clipped_grad_norm to 1e-7 of their scale; diverged_at exactly.
+(Gradient clipping and the plateau's metric, every optimizer by every norm: test_clip.py.)
 """
 import itertools
 import math
@@ -163,6 +164,14 @@ EXTRA = [
     ("rosenbrock-a-b-adam", config(
         "rosenbrock", "adam", {"name": "CosineAnnealingLR", "T_max": 250}, lr=0.05,
         problem={"a": 1.5, "b": 20.0})),
+    # gradient clipping, with a schedule and a warmup
+    ("clip-OneCycleLR-sgd-rosenbrock-warmup", {**config(
+        "rosenbrock", "sgd", {"name": "OneCycleLR", "max_lr": 2e-3}, warmup=W20,
+        momentum=0.9), "clip_grad_norm": {"max_norm": 10.0, "norm_type": 2.0}}),
+    ("clip-Plateau-rmsprop-valley", {**config(
+        "valley", "rmsprop", {"name": "ReduceLROnPlateau", "patience": 2, "threshold": 0.05,
+                              "metric": "validation"}, momentum=0.5),
+        "clip_grad_norm": {"max_norm": 0.5, "norm_type": "inf"}}),
 ]
 DIVERGING = [
     ("diverge-sgd-lr2.5-bowl", config("bowl", "sgd", CONST, lr=2.5, steps=100)),
@@ -207,7 +216,7 @@ def test_parity_with_torch(cfg):
         f"diverged_at: engine {got['diverged_at']}, torch {want['diverged_at']}")
     for key in ("lr", "momentum"):
         check(key, got[key], want[key], rtol=1e-9)
-    for key in ("path", "loss", "observed_loss", "grad_norm"):
+    for key in ("path", "loss", "observed_loss", "grad_norm", "clipped_grad_norm"):
         check(key, got[key], want[key], scale_tol=1e-7)
 
 

@@ -355,6 +355,87 @@ def test_stepped_per_epoch_refuses_plateau_and_bad_epochs():
         tools.stepped_per_epoch(cfg(), 0)
 
 
+def torch_accumulating(config, k, per_micro_batch):
+    """A real torch.optim loop with gradient accumulation over k micro-batches (each the
+    loss / k, so the accumulated gradient is the full one): optimizer.step() every k
+    micro-batches, scheduler.step() after every micro-batch (the bug) or after every
+    optimizer step. Returns lrs, path and the optimizer step at which torch raised."""
+    from torch_reference import make_optimizer, make_schedule, surface_loss
+    run = playground.resolve(config)
+    p = torch.nn.Parameter(torch.tensor(run["start"], dtype=torch.float64))
+    opt = make_optimizer(run["optimizer"], [p])
+    sched = make_schedule(opt, run["schedule"])
+    if run["warmup"]:
+        W = run["warmup"]["steps"]
+        warm = lr_scheduler.LinearLR(opt, start_factor=run["warmup"]["start_factor"],
+                                     end_factor=1.0, total_iters=W)
+        sched = warm if sched is None else lr_scheduler.SequentialLR(opt, [warm, sched], [W])
+    lrs, path, raised = [], [p.tolist()], None
+    for i in range(run["steps"] * k):
+        (surface_loss(run["problem"], p) / k).backward()
+        try:
+            if (i + 1) % k == 0:
+                lrs.append(opt.param_groups[0]["lr"])
+                if run["clip_grad_norm"]:
+                    clip = run["clip_grad_norm"]
+                    torch.nn.utils.clip_grad_norm_([p], clip["max_norm"], clip["norm_type"])
+                opt.step()
+                opt.zero_grad()
+                path.append(p.tolist())
+                if not per_micro_batch and sched is not None:
+                    sched.step()
+            if per_micro_batch and sched is not None:
+                sched.step()
+        except ValueError:          # OneCycleLR stepped past total_steps
+            raised = len(lrs)
+            break
+    return np.array(lrs), np.array(path), raised
+
+
+@pytest.mark.parametrize("config, k", [
+    (cfg(opt={"name": "sgd", "lr": 0.03, "momentum": 0.9}, start=[-2.5, 1.0],
+         schedule={"name": "StepLR", "step_size": 40, "gamma": 0.5}), 4),
+    (cfg({"name": "rosenbrock"}, {"name": "adam", "lr": 0.02}, {"name": "CosineAnnealingLR"},
+         warmup={"steps": 30}, clip_grad_norm={"max_norm": 10.0}), 3),
+    (cfg(opt={"name": "rmsprop", "lr": 0.01}, start=[-2.5, 1.0],
+         schedule={"name": "CyclicLR", "step_size_up": 25}), 2),
+    (cfg(opt={"name": "sgd", "lr": 0.05, "momentum": 0.9}, start=[-2.5, 1.0],
+         schedule={"name": "OneCycleLR"}), 4),
+], ids=["steplr-sgd", "cosine-warmup-adam-clip", "cyclic-rmsprop", "onecycle-raises"])
+@pytest.mark.filterwarnings("ignore:Detected call of:UserWarning")
+def test_stepped_per_micro_batch_matches_torch_with_accumulation(config, k, x64):
+    """Both runs of the pitfall are the torch loops with gradient accumulation: scheduler
+    stepped per optimizer step (correct) and per micro-batch (buggy)."""
+    out = tools.pitfalls.stepped_per_micro_batch(config, k)
+    assert out["exact"] and out["accumulate"] == k
+    for key, per_micro in (("correct", False), ("buggy", True)):
+        got = out[key]
+        lrs, path, raised = torch_accumulating(config, k, per_micro)
+        n = len(lrs)
+        assert (raised if per_micro else None) == (out["raises_at"] if per_micro else None)
+        np.testing.assert_allclose(got["lr"][:n], lrs, rtol=1e-9)
+        scale = max(1.0, float(np.abs(path).max()))
+        np.testing.assert_allclose(got["path"][:n + 1], path, rtol=0, atol=1e-7 * scale)
+        assert np.isnan(got["lr"][n:]).all() and np.isnan(got["path"][n + 1:]).all()
+    assert not np.array_equal(out["correct"]["lr"], out["buggy"]["lr"])
+
+
+def test_stepped_per_micro_batch_onecycle_stops_where_torch_raises():
+    out = tools.pitfalls.stepped_per_micro_batch(cfg(schedule={"name": "OneCycleLR"}), 4)
+    # 200 scheduler steps allowed, 4 per optimizer step: step 49 is the last to run
+    assert out["raises_at"] == 50
+    assert np.isfinite(out["buggy"]["lr"][:50]).all() and np.isnan(out["buggy"]["lr"][50:]).all()
+
+
+def test_stepped_per_micro_batch_refuses_plateau_and_bad_counts():
+    with pytest.raises(playground.ConfigError):
+        tools.pitfalls.stepped_per_micro_batch(cfg(schedule={"name": "ReduceLROnPlateau"}), 4)
+    for k in (0, 1, 65, 2.0, True):
+        with pytest.raises(playground.ConfigError):
+            tools.pitfalls.stepped_per_micro_batch(cfg(), k)
+    assert not tools.pitfalls.stepped_per_micro_batch(cfg(NOISY), 2)["exact"]
+
+
 # --- Exports: data -----------------------------------------------------------------------
 
 def two_runs():
@@ -398,10 +479,11 @@ def test_surface_code_is_every_surfaces_loss():
     params = {"elongated_valley": {"condition": 7.5}, "rosenbrock": {"a": 1.3, "b": 20.0}}
     for name, surface in SURFACES.items():
         prm = {**{p.name: p.default for p in surface.params}, **params.get(name, {})}
-        expr = tools.SURFACE_CODE[name].format(**prm)
+        expr = tools.SURFACE_CODE[name].format(lib="np", **prm)
         for x, y in rng.uniform(-2, 2, size=(5, 2)):
             want = float(surface.loss(jnp.array([x, y]), prm))
-            assert eval(expr, {"x": x, "y": y}) == pytest.approx(want, rel=1e-5)
+            got = eval(expr, {"x": x, "y": y, "np": np})  # our own table, not user input
+            assert got == pytest.approx(want, rel=1e-5, abs=1e-5)
 
 
 def run_snippet(code: str) -> dict:
@@ -440,6 +522,14 @@ TORCH_CASES = {
                                {"name": "sgd", "lr": 1e-3}, warmup=W),
     "sgd-multistep-wd": cfg(VALLEY, {"name": "sgd", "lr": 0.03, "weight_decay": 0.1},
                             {"name": "MultiStepLR", "milestones": [0, 50, 50], "gamma": 0.5}),
+    "adam-clip-inf-rosenbrock": cfg({"name": "rosenbrock"}, {"name": "adam", "lr": 0.02},
+                                    {"name": "CosineAnnealingLR"}, steps=250,
+                                    clip_grad_norm={"max_norm": 5.0, "norm_type": "inf"}),
+    "sgd-clip-plateau-validation": cfg(VALLEY, {"name": "sgd", "lr": 0.05, "momentum": 0.9},
+                                       {"name": "ReduceLROnPlateau", "patience": 3,
+                                        "threshold": 0.05, "metric": "validation"},
+                                       warmup=W,
+                                       clip_grad_norm={"max_norm": 0.5, "norm_type": 3.5}),
 }
 
 
@@ -459,6 +549,38 @@ def test_pytorch_code_agrees_with_the_reference_loop(x64):
     ref = run_torch(playground.resolve(config))
     np.testing.assert_array_equal(ns["lrs"], ref["lr"])
     np.testing.assert_array_equal(np.array(ns["path"]), ref["path"])
+
+
+def test_pytorch_code_clips_where_the_run_clips(x64):
+    """The clipped cases above are worth it: the run clips, and the script says so."""
+    for name in ("adam-clip-inf-rosenbrock", "sgd-clip-plateau-validation"):
+        config = TORCH_CASES[name]
+        r = playground.simulate(config)
+        assert np.sum(r["clipped_grad_norm"] < r["grad_norm"] * (1 - 1e-6)) >= 5, name
+        assert "torch.nn.utils.clip_grad_norm_([p], max_norm=" in tools.pytorch_code(config)
+    assert "clip_grad_norm_" not in tools.pytorch_code(cfg())
+
+
+@pytest.mark.parametrize("metric", ["train", "validation"])
+def test_pytorch_code_steps_the_plateau_with_the_chosen_metric(metric):
+    """On the noisy surface the script's plateau is fed the minibatch loss (train) or the
+    true loss f(p_t) (validation): replaying the script's own path through a fresh torch
+    ReduceLROnPlateau fed those numbers gives the script's lrs."""
+    config = cfg(NOISY, {"name": "sgd", "lr": 0.1},
+                 {"name": "ReduceLROnPlateau", "patience": 2, "factor": 0.5,
+                  "metric": metric}, steps=150)
+    ns = run_snippet(tools.pytorch_code(config))
+    path = np.array(ns["path"])
+    watched = ns["losses"] if metric == "train" else (path[:-1] ** 2).sum(axis=1) / 2
+    p = torch.nn.Parameter(torch.zeros(2, dtype=torch.float64))
+    opt = torch.optim.SGD([p], lr=0.1)
+    sched = lr_scheduler.ReduceLROnPlateau(opt, mode="min", patience=2, factor=0.5)
+    lrs = []
+    for value in watched:
+        lrs.append(opt.param_groups[0]["lr"])
+        sched.step(float(value))
+    np.testing.assert_allclose(ns["lrs"], lrs, rtol=1e-12)
+    assert min(lrs) < 0.1   # the plateau did cut the lr
 
 
 def test_pytorch_code_runs_on_the_noisy_surface():
@@ -504,7 +626,25 @@ def test_optax_code_reproduces_the_run(config, x64):
     assert_same_run(ns, result)
 
 
+def test_optax_code_clips_by_global_norm(x64):
+    """A 2-norm clipped run exports with optax.clip_by_global_norm; Optax divides by the norm
+    where PyTorch divides by norm + 1e-6, so the runs agree to about 1e-6 relative."""
+    config = cfg(VALLEY, {"name": "adam", "lr": 0.05, "weight_decay": 0.01},
+                 {"name": "StepLR", "step_size": 50}, clip_grad_norm={"max_norm": 0.5})
+    assert tools.optax_gap(config) is None
+    code = tools.optax_code(config)
+    assert "optax.clip_by_global_norm(0.5)" in code
+    ns = run_snippet(code)
+    result = playground.simulate(config)
+    assert np.sum(result["clipped_grad_norm"] < result["grad_norm"] * (1 - 1e-6)) >= 5
+    np.testing.assert_allclose(ns["lrs"], result["lr"], rtol=1e-9)
+    scale = max(1.0, float(np.abs(result["path"]).max()))
+    np.testing.assert_allclose(np.array(ns["path"]), result["path"], rtol=0, atol=1e-5 * scale)
+
+
 @pytest.mark.parametrize("config, words", [
+    (cfg(clip_grad_norm={"max_norm": 1.0, "norm_type": "inf"}), "2-norm only"),
+    (cfg(clip_grad_norm={"max_norm": 1.0, "norm_type": 1.0}), "2-norm only"),
     (cfg(schedule={"name": "ReduceLROnPlateau"}), "reduce_on_plateau"),
     (cfg(schedule={"name": "OneCycleLR"}), "cosine_onecycle_schedule"),
     (cfg(schedule={"name": "CyclicLR"}), "cyclical"),

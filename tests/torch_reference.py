@@ -8,8 +8,12 @@ re-implementation of any update rule or schedule: PyTorch does all the numbers.
 
 Loop, for t = 0 .. steps-1:
   record lr_t and momentum_t (group['momentum'], or group['betas'][0]);
-  zero grad; loss_t = f(p_t); backward; record loss_t and |g_t|;
-  optimizer.step(); scheduler step (ReduceLROnPlateau: ``.step(loss_t)``).
+  zero grad; loss_t = f(p_t) (on noisy_quadratic f(p_t - c_t)); backward; record loss_t
+  and |g_t|; with ``clip_grad_norm``, ``torch.nn.utils.clip_grad_norm_`` and record the
+  clipped |g_t|; optimizer.step(); scheduler step (ReduceLROnPlateau: ``.step(loss_t)``,
+  or ``.step(f(p_t))`` with ``metric: "validation"``).
+The noisy quadratic's shifts c_t are docs/run-format.md §3.2's: JAX's PRNG, key ``seed``
+folded with t, times noise_std (``noise_shifts``); everything else is torch.
 Warmup {'steps': W, 'start_factor': s} is
 ``SequentialLR([LinearLR(s, 1.0, W), schedule], milestones=[W])`` (LinearLR
 constructed first); with ``constant`` it is the LinearLR alone; with
@@ -31,11 +35,22 @@ OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam,
               "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
 
 
+def noise_shifts(problem, steps):
+    """The noisy quadratic's shifts c_0 .. c_{steps-1} as docs/run-format.md §3.2 defines
+    them: key ``seed`` folded with t, a standard normal pair, times noise_std (float64:
+    call under ``jax.enable_x64``)."""
+    import jax
+    key = jax.random.key(problem["seed"])
+    normal = jax.vmap(lambda t: jax.random.normal(jax.random.fold_in(key, t), (2,),
+                                                  "float64"))
+    return problem["noise_std"] * np.asarray(normal(np.arange(steps, dtype=np.int32)))
+
+
 def surface_loss(problem, p):
     """The surface formula of docs/run-format.md §3.2 on a (2,) tensor, differentiable by
-    autograd."""
+    autograd (the noisy quadratic's true loss: the bowl)."""
     x, y, name = p[0], p[1], problem["name"]
-    if name == "quadratic_bowl":
+    if name in ("quadratic_bowl", "noisy_quadratic"):
         return (x ** 2 + y ** 2) / 2
     if name == "elongated_valley":
         return (x ** 2 + problem["condition"] * y ** 2) / 2
@@ -56,7 +71,7 @@ def make_schedule(opt, sched_cfg):
     name = sched_cfg["name"]
     if name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}")
-    kwargs = {k: v for k, v in sched_cfg.items() if k != "name"}
+    kwargs = {k: v for k, v in sched_cfg.items() if k not in ("name", "metric")}
     if name == "constant":
         return None
     if name == "ReduceLROnPlateau":
@@ -68,8 +83,12 @@ def run_torch(cfg, blowup=float("inf")):
     """Run a resolved config with torch.optim in float64; returns the result of
     docs/run-format.md §7."""
     steps, problem = cfg["steps"], cfg["problem"]
-    if problem["name"] not in ("quadratic_bowl", "elongated_valley", "rosenbrock"):
+    if problem["name"] not in ("quadratic_bowl", "elongated_valley", "rosenbrock",
+                               "noisy_quadratic"):
         raise NotImplementedError(f"no torch reference for problem {problem['name']!r}")
+    shifts = noise_shifts(problem, steps) if problem["name"] == "noisy_quadratic" else None
+    clip = cfg.get("clip_grad_norm")
+    validation = cfg["schedule"].get("metric") == "validation"
     p = torch.nn.Parameter(torch.tensor(cfg["start"], dtype=torch.float64))
     opt = make_optimizer(cfg["optimizer"], [p])
     group = opt.param_groups[0]
@@ -86,11 +105,11 @@ def run_torch(cfg, blowup=float("inf")):
     elif warm is not None and not plateau:          # the usual SequentialLR warmup
         sched, warm = S.SequentialLR(opt, [warm, sched], milestones=[W]), None
 
-    def schedule_step(t, loss_t):
+    def schedule_step(t, metric_t):
         if warm is not None and t < W:              # plateau run, still warming up
             warm.step()
         elif plateau:
-            sched.step(loss_t)
+            sched.step(metric_t)
         elif sched is not None:
             sched.step()
 
@@ -98,7 +117,7 @@ def run_torch(cfg, blowup=float("inf")):
     out = {"lr": np.full(steps, nan), "momentum": np.full(steps, nan),
            "path": np.full((steps + 1, 2), nan), "loss": np.full(steps + 1, nan),
            "observed_loss": np.full(steps, nan), "grad_norm": np.full(steps, nan),
-           "diverged_at": None}
+           "clipped_grad_norm": np.full(steps, nan), "diverged_at": None}
     for t in range(steps + 1):
         opt.zero_grad()
         loss = surface_loss(problem, p)
@@ -112,9 +131,17 @@ def run_torch(cfg, blowup=float("inf")):
             break
         out["lr"][t] = group["lr"]
         out["momentum"][t] = group["betas"][0] if "betas" in group else group["momentum"]
-        loss.backward()
-        out["observed_loss"][t] = loss_t
+        seen = loss
+        if shifts is not None:                      # the minibatch's view of the bowl
+            seen = surface_loss(problem, p - torch.tensor(shifts[t], dtype=torch.float64))
+        seen.backward()
+        out["observed_loss"][t] = seen.item()
         out["grad_norm"][t] = torch.linalg.vector_norm(p.grad).item()
+        if clip is not None:
+            norm_type = clip["norm_type"]
+            torch.nn.utils.clip_grad_norm_(
+                [p], clip["max_norm"], float("inf") if norm_type == "inf" else norm_type)
+        out["clipped_grad_norm"][t] = torch.linalg.vector_norm(p.grad).item()
         opt.step()
-        schedule_step(t, loss_t)
+        schedule_step(t, loss_t if validation else seen.item())
     return out

@@ -15,6 +15,12 @@ def optax_gap(config: dict) -> str | None:
     span = run["steps"] - (run["warmup"]["steps"] if run["warmup"] else 0)
     if opt["name"] == "sgd" and opt["dampening"]:
         return "optax.sgd has no dampening (its trace adds the full gradient)."
+    clip = run.get("clip_grad_norm")
+    if clip and clip["norm_type"] != 2.0:
+        return (f"Optax clips by the global 2-norm only (optax.clip_by_global_norm); this run "
+                f"clips in the {clip['norm_type']}-norm as torch.nn.utils.clip_grad_norm_ "
+                "does, and Optax's other clipping transformations (optax.clip, "
+                "optax.clip_by_block_rms) follow other rules.")
     name = sched["name"]
     if name == "ReduceLROnPlateau":
         return ("optax.contrib.reduce_on_plateau counts patience differently (it reduces "
@@ -106,6 +112,20 @@ def _optax_optimizer(opt: dict) -> str:
     return f"optax.chain(optax.add_decayed_weights({wd!r}), {inner})"
 
 
+def _optax_clipped(optimizer: str, clip: dict | None) -> list[str]:
+    """The line that builds the optimizer, behind optax.clip_by_global_norm when the run
+    clips (the 2-norm only: :func:`optax_gap` refuses the others)."""
+    if not clip:
+        return [f"optimizer = {optimizer}"]
+    inner = optimizer.removeprefix("optax.chain(").removesuffix(")") \
+        if optimizer.startswith("optax.chain(") else optimizer
+    return ["# The gradient is clipped to max_norm before the optimizer sees it (PyTorch's",
+            "# clip_grad_norm_). Optax scales a clipped gradient by max_norm / norm, PyTorch by",
+            "# max_norm / (norm + 1e-6): a clipped step differs by about 1e-6 / norm, relative.",
+            f"optimizer = optax.chain(optax.clip_by_global_norm({clip['max_norm']!r}), "
+            f"{inner})"]
+
+
 def optax_code(config: dict) -> str:
     """A standalone script reproducing ``config`` with Optax (in JAX's precision: float32
     by default, float64 with ``JAX_ENABLE_X64=1``), leaving ``lrs``, ``losses`` and ``path``
@@ -131,7 +151,8 @@ def optax_code(config: dict) -> str:
                   "key = jax.random.key(SEED)"]
     lines += ["", "", _loss_def(run), "",
               f"schedule = {_optax_schedule(run)}",
-              f"optimizer = {_optax_optimizer(run['optimizer'])}", "", "",
+              *_optax_clipped(_optax_optimizer(run["optimizer"]), run.get("clip_grad_norm")),
+              "", "",
               "@jax.jit", "def step(p, state, t):"]
     if noisy:
         lines += ["    shift = NOISE_STD * jax.random.normal(jax.random.fold_in(key, t), (2,))",

@@ -16,7 +16,12 @@ def _explicit(section: str, run: dict, base: dict) -> dict:
     given = base.get(section, {})
     return {p.name: run[section][p.name] for p in entry.params
             if (p.name in given or isinstance(p.default, Derived))
-            and run[section][p.name] is not None}
+            and run[section][p.name] is not None and p.name not in _NOT_TORCH}
+
+
+_NOT_TORCH = ("metric",)
+"""Fields that are the playground's, not a torch constructor argument (ReduceLROnPlateau's
+metric says what its ``step`` is fed)."""
 
 
 def _kwargs(fields: dict) -> str:
@@ -28,6 +33,7 @@ def _torch_scheduling(run: dict, base: dict) -> tuple[list[str], list[str]]:
     and the loop's lines that step it."""
     sched, w = run["schedule"], run["warmup"]
     plateau = sched["name"] == "ReduceLROnPlateau"
+    watched = "val_loss" if plateau and sched["metric"] == "validation" else "loss.item()"
     args = ", ".join(filter(None, ["optimizer", 'mode="min"' if plateau else "",
                                    _kwargs(_explicit("schedule", run, base))]))
     make = None if sched["name"] == "constant" else f"lr_scheduler.{sched['name']}({args})"
@@ -37,9 +43,9 @@ def _torch_scheduling(run: dict, base: dict) -> tuple[list[str], list[str]]:
     if w and plateau:
         return build + [f"scheduler = {make}  # stepped once the warmup is over"], [
             f"    if t < {w['steps']}:", "        warmup.step()", "    else:",
-            "        scheduler.step(loss.item())"]
+            f"        scheduler.step({watched})"]
     if plateau:
-        return [f"scheduler = {make}"], ["    scheduler.step(loss.item())"]
+        return [f"scheduler = {make}"], [f"    scheduler.step({watched})"]
     if w and make:
         build += [f"schedule = {make}", "scheduler = lr_scheduler.SequentialLR(optimizer, "
                                         f"[warmup, schedule], milestones=[{w['steps']}])"]
@@ -57,7 +63,10 @@ def pytorch_code(config: dict) -> str:
     is ``SequentialLR([LinearLR(start_factor, 1.0, W), schedule], milestones=[W])`` as in
     docs/run-format.md (the LinearLR alone for a constant schedule; stepped by hand before
     a ReduceLROnPlateau). On the noisy quadratic the minibatch shifts come from torch's
-    generator, so the path matches the playground's only in distribution."""
+    generator, so the path matches the playground's only in distribution. With
+    ``clip_grad_norm`` the gradient goes through ``torch.nn.utils.clip_grad_norm_`` before
+    each step; a ReduceLROnPlateau with ``metric: "validation"`` is stepped with the true
+    loss f(p_t) instead of the minibatch's."""
     base, run = validate(config), resolve(config)
     opt = run["optimizer"]
     noisy = SURFACES[run["problem"]["name"]].noisy
@@ -82,6 +91,8 @@ def pytorch_code(config: dict) -> str:
               f"optimizer = torch.optim.{cls}([p], {opt_args})"]
     build, step = _torch_scheduling(run, base)
     lines += build
+    sched, clip = run["schedule"], run.get("clip_grad_norm")
+    validation = sched["name"] == "ReduceLROnPlateau" and sched["metric"] == "validation"
     lines += ["", "lrs, losses, path = [], [], [p.tolist()]", "for t in range(STEPS):",
               "    optimizer.zero_grad()"]
     if noisy:
@@ -93,7 +104,16 @@ def pytorch_code(config: dict) -> str:
     lines += ["    if not math.isfinite(loss.item()) or loss.item() > BLOWUP:",
               '        print(f"diverged at step {t}")', "        break",
               '    lrs.append(optimizer.param_groups[0]["lr"])',
-              "    losses.append(loss.item())", "    loss.backward()", "    optimizer.step()"]
+              "    losses.append(loss.item())"]
+    if validation:
+        lines.append("    val_loss = loss_fn(p).item()  # the plateau watches the true loss "
+                     "(what a validation set measures)")
+    lines.append("    loss.backward()")
+    if clip:
+        norm = 'float("inf")' if clip["norm_type"] == "inf" else repr(clip["norm_type"])
+        lines.append(f"    torch.nn.utils.clip_grad_norm_([p], max_norm={clip['max_norm']!r}, "
+                     f"norm_type={norm})")
+    lines.append("    optimizer.step()")
     lines += step + ["    path.append(p.tolist())", "",
               'print(f"final loss {loss_fn(p).item():.6g} at {p.tolist()}")']
     return "\n".join(lines) + "\n"

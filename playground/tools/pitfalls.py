@@ -1,5 +1,5 @@
-"""The two pitfalls, as pairs of runs (correct, buggy):
-:func:`resume_without_scheduler_state` and :func:`stepped_per_epoch`."""
+"""The pitfalls, as pairs of runs (correct, buggy): :func:`resume_without_scheduler_state`,
+:func:`stepped_per_epoch` and :func:`stepped_per_micro_batch`."""
 from __future__ import annotations
 
 import math
@@ -7,16 +7,19 @@ import math
 import numpy as np
 
 from ..config import resolve
-from ..engine import simulate
+from ..engine import simulate, simulate_strided
 from ..params import ConfigError
 from ..surfaces import SURFACES
 from ._results import _PER_STEP
+
+_STEPWISE = (*_PER_STEP, "clipped_grad_norm")
+"""Every per-step array of a result (docs/run-format.md §7.1)."""
 
 
 def _concat(first: dict, at: int, rest: dict) -> dict:
     """``first``'s steps before ``at`` followed by ``rest`` (a run started at first's
     point ``at``): one result in the contract's layout."""
-    out = {k: np.concatenate([first[k][:at], rest[k]]) for k in _PER_STEP}
+    out = {k: np.concatenate([first[k][:at], rest[k]]) for k in _STEPWISE}
     for k in ("path", "loss"):
         out[k] = np.concatenate([first[k][:at], rest[k]])
     d = rest["diverged_at"]
@@ -25,7 +28,7 @@ def _concat(first: dict, at: int, rest: dict) -> dict:
 
 
 def _truncate(result: dict, steps: int) -> dict:
-    out = {k: result[k][:steps] for k in _PER_STEP}
+    out = {k: result[k][:steps] for k in _STEPWISE}
     out.update(path=result["path"][:steps + 1], loss=result["loss"][:steps + 1])
     d = result["diverged_at"]
     out["diverged_at"] = d if d is not None and d <= steps else None
@@ -125,10 +128,65 @@ def stepped_per_epoch(config: dict, steps_per_epoch: int) -> dict:
             "exact": _memoryless(run, correct)}
 
 
+MAX_ACCUMULATE = 64
+"""Most micro-batches per optimizer step :func:`stepped_per_micro_batch` accepts."""
+
+
+def stepped_per_micro_batch(config: dict, accumulate: int) -> dict:
+    """Pitfall: gradient accumulation over ``accumulate`` micro-batches with
+    ``scheduler.step()`` called after every micro-batch instead of after every
+    ``optimizer.step()``::
+
+        for i, batch in enumerate(loader):
+            (loss_fn(batch) / accumulate).backward()
+            if (i + 1) % accumulate == 0:
+                optimizer.step(); optimizer.zero_grad()
+            scheduler.step()          # the bug: belongs inside the if
+
+    The schedule (warmup included) then runs ``accumulate`` times too fast: optimizer step
+    n uses the lr (and momentum) the schedule has after ``n * accumulate + accumulate - 1``
+    scheduler steps, where the correct loop uses its value after n. A StepLR decays k times
+    as often, a cosine reaches eta_min after T_max / k steps and climbs back, a warmup ends
+    k times early. ``correct`` is the run as configured (each step one optimizer step on an
+    accumulated batch); ``buggy`` is the same run with the fast schedule, computed by the
+    engine in one pass, so it is the buggy PyTorch loop step for step (``exact``), except on
+    the noisy surface, where a real loop's micro-batches would each draw their own noise.
+    OneCycleLR refuses to be stepped past ``total_steps``: PyTorch raises ValueError in the
+    scheduler after optimizer step ``raises_at - 1``; ``buggy`` holds NaN from step
+    ``raises_at`` on (``raises_at`` is None for every other schedule). ReduceLROnPlateau is
+    stepped with the loss it watches, not on a clock, so it is refused.
+    Returns ``{"correct", "buggy", "accumulate", "exact", "raises_at"}``.
+    """
+    run = resolve(config)
+    if run["schedule"]["name"] == "ReduceLROnPlateau":
+        raise ConfigError("schedule.name", "ReduceLROnPlateau is stepped with the loss it "
+                                           "watches, not once per batch")
+    if isinstance(accumulate, bool) or not isinstance(accumulate, int) \
+            or not 2 <= accumulate <= MAX_ACCUMULATE:
+        raise ConfigError("accumulate", f"must be an integer from 2 to {MAX_ACCUMULATE} "
+                                        f"(got {accumulate!r})")
+    correct = simulate(run)
+    buggy = simulate_strided(run, accumulate, accumulate - 1)
+    raises_at = None
+    if run["schedule"]["name"] == "OneCycleLR":
+        # scheduler steps allowed: the warmup's, then total_steps of the cycle
+        allowed = (run["warmup"]["steps"] if run["warmup"] else 0) \
+            + run["schedule"]["total_steps"]
+        n_ok = (allowed - (accumulate - 1)) // accumulate + 1
+        if n_ok < run["steps"]:
+            raises_at = max(n_ok, 0)
+            d = buggy["diverged_at"]
+            cut = raises_at if d is None else min(d, raises_at)
+            buggy = _pad(_truncate(buggy, cut), run["steps"])
+            buggy["diverged_at"] = d if d is not None and d <= raises_at else None
+    return {"correct": correct, "buggy": buggy, "accumulate": accumulate,
+            "exact": not SURFACES[run["problem"]["name"]].noisy, "raises_at": raises_at}
+
+
 def _pad(result: dict, steps: int) -> dict:
     """A result cut short by divergence, padded with NaN to ``steps`` steps."""
     out = dict(result)
-    for k in _PER_STEP:
+    for k in _STEPWISE:
         out[k] = np.concatenate([result[k], np.full(steps - len(result[k]), np.nan)])
     missing = steps + 1 - len(result["loss"])
     out["loss"] = np.concatenate([result["loss"], np.full(missing, np.nan)])
