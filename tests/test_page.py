@@ -26,9 +26,11 @@ PARAM_KEYS = {f.key for f in form.FIELDS if f.key not in page.STABLE_IDS}
 
 
 def on_page(choice: dict) -> list[str]:
-    """The parameter controls on the page for a choice: the chosen entries' and warmup's."""
+    """The parameter controls on the page for a choice: the chosen entries', warmup's and
+    clipping's."""
     return [f.key for f in form.FIELDS if f.key in PARAM_KEYS
-            and (f.section == "warmup" or f.entry == choice.get(f.section))]
+            and (f.section in ("warmup", "clip_grad_norm")
+                 or f.entry == choice.get(f.section))]
 
 
 def call(fn, trigger, inputs_list=None, **kwargs):

@@ -12,7 +12,8 @@ the other way round.
   :func:`robbins_monro`, :func:`stability`, :func:`effective_step`.
 - Experiments as configs: :func:`lr_range_config` + :func:`lr_range_analysis` (Smith's
   LR range test, :mod:`.lr_range`), :func:`with_batch_size` (:mod:`.batch_size`), and the
-  two pitfalls :func:`resume_without_scheduler_state` and :func:`stepped_per_epoch`
+  three pitfalls :func:`resume_without_scheduler_state`, :func:`stepped_per_epoch` and
+  :func:`stepped_per_micro_batch` (gradient accumulation)
   (:mod:`.pitfalls`); the lr sensitivity view's sweep :func:`lr_sensitivity` (with
   :func:`lr_grid` and :func:`good_band`, :mod:`.sensitivity`).
 - Take-home exports: :func:`to_csv`, :func:`to_json` (:mod:`.export_data`),
@@ -33,7 +34,8 @@ from .export_optax import optax_code, optax_gap
 from .export_pytorch import pytorch_code
 from .formulas import FORMULAS, Formula, formula
 from .lr_range import lr_range_analysis, lr_range_config
-from .pitfalls import resume_without_scheduler_state, stepped_per_epoch
+from .pitfalls import (resume_without_scheduler_state, stepped_per_epoch,
+                       stepped_per_micro_batch)
 from .sensitivity import good_band, lr_grid, lr_sensitivity
 
 # The private helpers of the former single module playground/tools.py, still reachable as
@@ -51,5 +53,5 @@ __all__ = [
     "COLUMNS", "FORMULAS", "Formula", "LR_FIELDS", "SURFACE_CODE", "effective_step",
     "formula", "good_band", "inspect_step", "lr_grid", "lr_sensitivity", "lr_range_analysis", "lr_range_config", "optax_code",
     "optax_gap", "pytorch_code", "resume_without_scheduler_state", "robbins_monro",
-    "stability", "stepped_per_epoch", "to_csv", "to_json", "with_batch_size",
+    "stability", "stepped_per_epoch", "stepped_per_micro_batch", "to_csv", "to_json", "with_batch_size",
 ]

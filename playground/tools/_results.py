@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-_PER_STEP = ("lr", "momentum", "observed_loss", "grad_norm")
+_PER_STEP = ("lr", "momentum", "observed_loss", "grad_norm", "clipped_grad_norm")
 
 
 def _value(x) -> float | None:

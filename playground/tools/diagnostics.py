@@ -12,13 +12,14 @@ from ._results import _finite_steps, _value
 def inspect_step(result: dict, t: int) -> dict:
     """What happened at step ``t`` (0 <= t <= steps): the point p_t (``x``, ``y``) and its
     true ``loss``, and the step taken from it: ``lr``, ``momentum``, ``observed_loss`` and
-    ``grad_norm`` (None at t = steps, where no step is taken, and where the run had
+    ``grad_norm`` with ``clipped_grad_norm`` (the norm the optimizer used, after
+    ``clip_grad_norm``) (None at t = steps, where no step is taken, and where the run had
     diverged or the optimizer has no momentum)."""
     steps = len(result["lr"])
     if not 0 <= t <= steps:
         raise ValueError(f"step must be between 0 and {steps} (got {t})")
     step = {k: _value(result[k][t]) if t < steps else None
-            for k in ("lr", "momentum", "observed_loss", "grad_norm")}
+            for k in ("lr", "momentum", "observed_loss", "grad_norm", "clipped_grad_norm")}
     x, y = (_value(v) for v in result["path"][t])
     return {"step": t, **step, "loss": _value(result["loss"][t]), "x": x, "y": y}
 

@@ -12,7 +12,8 @@ from ..config import validate
 from ._results import _PER_STEP, _value
 
 
-COLUMNS = ("step", "lr", "momentum", "loss", "observed_loss", "grad_norm", "x", "y")
+COLUMNS = ("step", "lr", "momentum", "loss", "observed_loss", "grad_norm",
+           "clipped_grad_norm", "x", "y")
 """One row per path point p_0 .. p_steps; the per-step columns are empty at p_steps."""
 
 

@@ -141,6 +141,8 @@ def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
                        updatemode="drag", allow_direct_input=False,
                        className="lr-slider past-end" if past_end else "lr-slider"),
             _entry_params("optimizer", choice["optimizer"], values, config),
+            html.Div([field_block(f, values[f.key], config) for f in FIELDS
+                      if f.section == "clip_grad_norm"], className="pair clip-group"),
         ], className="panel"),
         html.Section([
             _picker("schedule", choice["schedule"], "Schedule"),

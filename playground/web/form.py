@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..config import SECTIONS, STEPS, WARMUP, resolve, validate
+from ..config import CLIP_GRAD_NORM, INF_NORM, SECTIONS, STEPS, WARMUP, resolve, validate
 from ..params import ConfigError, Param, RunContext, first_pick_values
 from ..surfaces import SURFACES
 
@@ -110,6 +110,18 @@ class Field:
         return f"{self.section}.{self.param.name}"
 
 
+CLIP_FIELDS = (
+    replace(CLIP_GRAD_NORM.param("max_norm"), default=None, nullable=True,
+            null_means="off", label="Clip the gradient norm at",
+            help="torch.nn.utils.clip_grad_norm_ before each step: a gradient longer than "
+                 "this is scaled down to it. Empty: no clipping."),
+    replace(CLIP_GRAD_NORM.param("norm_type"), label="Norm type",
+            help="2 (Euclidean), any p >= 1, or inf (the largest component)."),
+)
+"""The clipping controls: an empty max_norm is no clipping (the config has no
+``clip_grad_norm``), so the page needs no separate switch."""
+
+
 def _fields() -> tuple[Field, ...]:
     fields = [Field("run", "run", LR), Field("run", "run", STEPS),
               Field("run", "run", START_X), Field("run", "run", START_Y)]
@@ -118,6 +130,7 @@ def _fields() -> tuple[Field, ...]:
             fields += [Field(section, entry.name, p) for p in entry.params
                        if not (section == "optimizer" and p.name == "lr")]
     fields += [Field("warmup", "warmup", p) for p in WARMUP.params]
+    fields += [Field("clip_grad_norm", "clip_grad_norm", p) for p in CLIP_FIELDS]
     return tuple(fields)
 
 
@@ -202,6 +215,14 @@ def config_from_form(choice: dict, values: dict, warmup_on: bool) -> tuple[dict 
             continue
         if field.key not in values:
             continue  # a control not on the page: its default
+        if field.section == "clip_grad_norm" and _parse(
+                BY_KEY["clip_grad_norm.clip_grad_norm.max_norm"],
+                values.get("clip_grad_norm.clip_grad_norm.max_norm")) is None:
+            continue  # no max_norm: no clipping, and its norm type does not matter
+        if field.param.name == "norm_type" and isinstance(values[field.key], str) \
+                and values[field.key].strip().lower() == INF_NORM:
+            config.setdefault("clip_grad_norm", {})["norm_type"] = INF_NORM
+            continue
         value = _parse(field, values[field.key])
         p = field.param
         if value is None:
@@ -230,6 +251,8 @@ def config_from_form(choice: dict, values: dict, warmup_on: bool) -> tuple[dict 
                 config.setdefault("start", [None, None])["xy".index(p.name[-1])] = value
         elif field.section == "warmup":
             config.setdefault("warmup", {})[p.name] = value
+        elif field.section == "clip_grad_norm":
+            config.setdefault("clip_grad_norm", {})[p.name] = value
         else:
             config[field.section][p.name] = value
     if warmup_on:
@@ -259,8 +282,10 @@ def form_from_config(config: dict) -> tuple[dict, dict, bool]:
                                  "start_x": run["start"][0],
                                  "start_y": run["start"][1]}[p.name]
             continue
-        given = (c.get("warmup") or {}) if field.section == "warmup" else (
-            c[field.section] if c[field.section]["name"] == field.entry else {})
+        if field.section in ("warmup", "clip_grad_norm"):
+            given = c.get(field.section) or {}
+        else:
+            given = c[field.section] if c[field.section]["name"] == field.entry else {}
         if p.name in given:
             values[field.key] = text_of(p, given[p.name])
         elif not p.follows_run:
@@ -298,8 +323,8 @@ def _key_for(path: str, choice: dict) -> str:
         if head == "optimizer" and name == "lr":
             return "run.run.lr"
         return f"{head}.{choice[head]}.{name}"
-    if head == "warmup":
-        return f"warmup.warmup.{name}"
+    if head in ("warmup", "clip_grad_norm"):
+        return f"{head}.{head}.{name}"
     if path.startswith("start"):
         return "run.run.start_y" if path.endswith("[1]") else "run.run.start_x"
     return f"run.run.{head}"

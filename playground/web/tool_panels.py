@@ -58,8 +58,8 @@ def explore_panel(runs):
         ], className="tool"),
         html.Details([
             html.Summary("Pitfalls"),
-            html.P("Two silent bugs of real training loops, each shown against the correct "
-                   "run.", className="hint"),
+            html.P("Three silent bugs of real training loops, each shown against the "
+                   "correct run.", className="hint"),
             html.Div([
                 html.Label("Resume from a checkpoint at step", htmlFor="resume-at",
                            className="control-label"),
@@ -76,6 +76,16 @@ def explore_panel(runs):
                           className="control-input small"),
                 html.Span("steps, not once per batch", className="control-label"),
                 html.Button("Show", id={"type": "pitfall", "kind": "per-epoch"},
+                            className="button small"),
+            ], className="exports"),
+            html.Div([
+                html.Label("Accumulate gradients over", htmlFor="accumulate",
+                           className="control-label"),
+                dcc.Input(id="accumulate", type="text", inputMode="numeric", value="4",
+                          className="control-input small"),
+                html.Span("micro-batches, stepping the scheduler after each one",
+                          className="control-label"),
+                html.Button("Show", id={"type": "pitfall", "kind": "accumulate"},
                             className="button small"),
             ], className="exports"),
             html.Div(id="pitfall-result"),
@@ -97,9 +107,14 @@ BATCH_RULES = {"none": "Noise only", "linear": "Noise and lr ×B",
 
 def inspector(runs, t: int):
     """The step inspector's table: each run at step ``t`` (a dash where a run is shorter
-    or had diverged)."""
+    or had diverged); with a run that clips its gradient, the norm after clipping beside
+    the raw one."""
+    clips = any(v.run.get("clip_grad_norm") for v in runs)
+    norms = ("grad_norm", "clipped_grad_norm") if clips else ("grad_norm",)
     head = html.Tr([html.Th(h) for h in ("Run", "lr", "momentum / β1", "loss",
-                                         "gradient norm", "position (x, y)")])
+                                         "gradient norm",
+                                         *(["after clipping"] if clips else []),
+                                         "position (x, y)")])
     rows = []
     for view in runs:
         steps = len(view.result["lr"])
@@ -107,7 +122,7 @@ def inspector(runs, t: int):
         pos = ("—" if s.get("x") is None else f"({fmt(s['x'])}, {fmt(s['y'])})")
         rows.append(html.Tr([html.Td([swatch(view.slot, "light"), view.label]),
                              *(html.Td(cell(s.get(k))) for k in
-                               ("lr", "momentum", "loss", "grad_norm")),
+                               ("lr", "momentum", "loss", *norms)),
                              html.Td(pos)]))
     return [html.P(f"Step {t}", className="inspect-step-label"),
             html.Table([html.Thead(head), html.Tbody(rows)], className="summary")]
@@ -214,14 +229,16 @@ def grow_batch(clicks, factor, query):
 
 @callback(Output("pitfall-result", "children"),
           Input({"type": "pitfall", "kind": ALL}, "n_clicks"), State("resume-at", "value"),
-          State("epoch-steps", "value"), State("page-query", "data"), prevent_initial_call=True)
-def show_pitfall(clicks, resume_at, epoch_steps, query):
+          State("epoch-steps", "value"), State("accumulate", "value"),
+          State("page-query", "data"), prevent_initial_call=True)
+def show_pitfall(clicks, resume_at, epoch_steps, accumulate, query):
     """A pitfall replayed on the current run: the buggy loop against the correct one."""
     kind = ctx.triggered_id.get("kind") if isinstance(ctx.triggered_id, dict) else None
-    if not any(clicks) or kind not in ("resume", "per-epoch"):
+    if not any(clicks) or kind not in ("resume", "per-epoch", "accumulate"):
         return dash.no_update
     current = current_run(query)
     resume_at, epoch_steps = number(resume_at), number(epoch_steps)
+    accumulate = number(accumulate)
     whole = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) \
         and abs(v) < 2**31 and v == int(v)  # noqa: E731
     try:
@@ -234,6 +251,19 @@ def show_pitfall(clicks, resume_at, epoch_steps, query):
                     "the lr jumps back to its first value (warmup included), and the "
                     "optimizer's moments restart from zero. Save and restore "
                     "scheduler.state_dict() (and the optimizer's) with the weights.")
+        elif kind == "accumulate":
+            if not whole(accumulate):
+                raise ConfigError("accumulate", "must be a whole number of micro-batches")
+            out = tools.stepped_per_micro_batch(current, int(accumulate))
+            k = out["accumulate"]
+            title = f"Scheduler stepped after each of {k} accumulated micro-batches"
+            text = (f"With the gradient accumulated over {k} micro-batches the optimizer "
+                    f"steps once per {k} backward passes, but the scheduler was stepped "
+                    f"after each: the schedule runs {k} times too fast and is over after a "
+                    f"{k}th of the run. Step the scheduler only when the optimizer steps.")
+            if out.get("raises_at") is not None:
+                text += (f" PyTorch raises ValueError (OneCycleLR stepped past total_steps) "
+                         f"after step {out['raises_at'] - 1}: the buggy curve stops there.")
         else:
             if not whole(epoch_steps):
                 raise ConfigError("steps_per_epoch", "must be a whole number of steps")
@@ -246,7 +276,9 @@ def show_pitfall(clicks, resume_at, epoch_steps, query):
         return html.P(f"Cannot show this for the current run: {e.message}.",
                       className="control-msg")
     if not out["exact"]:
-        text += (" (Replayed with fresh optimizer state at each restart and, on the noisy "
-                 "surface, fresh noise: close to, not exactly, the PyTorch loop.)")
+        text += (" (On the noisy surface a real loop's micro-batches would each draw their "
+                 "own noise: close to, not exactly, the PyTorch loop.)" if kind == "accumulate"
+                 else " (Replayed with fresh optimizer state at each restart and, on the "
+                 "noisy surface, fresh noise: close to, not exactly, the PyTorch loop.)")
     return [dcc.Graph(figure=pitfall_figure(out["correct"], out["buggy"], title),
                       config=GRAPH_CONFIG, className="range-graph"), html.P(text)]
