@@ -112,7 +112,7 @@ class Field:
 
 CLIP_FIELDS = (
     replace(CLIP_GRAD_NORM.param("max_norm"), default=None, nullable=True,
-            null_means="off", label="Clip the gradient norm at",
+            null_means="off", label="Clip gradient at",
             help="torch.nn.utils.clip_grad_norm_ before each step: a gradient longer than "
                  "this is scaled down to it. Empty: no clipping."),
     replace(CLIP_GRAD_NORM.param("norm_type"), label="Norm type",
