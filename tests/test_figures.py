@@ -445,3 +445,117 @@ def test_figures_module_does_not_import_dash():
     code = "import sys, playground.web.figures; sys.exit('dash' in sys.modules)"
     root = Path(__file__).resolve().parent.parent
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
+
+
+# --- A lesson's figures ------------------------------------------------------------------
+# What a lesson draws, checked against its runs' own numbers: the marks of
+# playground.lessons (their data is tested in test_lessons.py) as the plots show them.
+
+from functools import cache as _cache  # noqa: E402
+
+from playground import lessons  # noqa: E402
+from playground import tools  # noqa: E402
+
+
+@_cache
+def lesson_figures(name: str) -> tuple[dict, list]:
+    from playground.web import lesson_view, plots, state
+
+    lesson = lessons.LESSONS[name]
+    views = state.runs(lesson.config, list(lesson.pins), labels=lesson.labels)
+    return lesson_view.marked_figures(plots.figures_for(views, "light"), lesson, views,
+                                      "light"), views
+
+
+def _is_stability(shape) -> bool:
+    return shape.type == "line" and shape.label.text is not None \
+        and "diverges above" in shape.label.text
+
+
+@pytest.mark.parametrize("name", lessons.LESSONS)
+def test_a_lesson_draws_a_checkbox_line_only_when_it_turns_the_checkbox_on(name):
+    figs, views = lesson_figures(name)
+    options = lessons.LESSONS[name].lr_options
+    lr = figs["lr"]
+    assert (lr.layout.yaxis.type == "log") == ("log" in options)
+    stability = [s for s in lr.layout.shapes if _is_stability(s)]
+    threshold = tools.stability(views[0].run, views[0].result)["threshold"]
+    if "stability" in options:
+        assert [s.y0 for s in stability] == [pytest.approx(threshold)]
+    else:
+        assert stability == []
+    effective = [t for t in lr.data if "effective step" in (t.name or "")]
+    assert bool(effective) == ("effective" in options)
+
+
+@pytest.mark.parametrize("name", lessons.LESSONS)
+def test_a_lesson_says_each_divergence_once_on_the_loss_plot(name):
+    figs, views = lesson_figures(name)
+    want = [f"{v.label}: diverged at step {v.result['diverged_at']}" for v in views
+            if v.result["diverged_at"] is not None]
+    for kind in ("lr", "loss", "path"):
+        notes = [a.text for a in figs[kind].layout.annotations if "diverged" in a.text]
+        assert notes == (want if kind == "loss" else [])
+    assert len(want) == (1 if name == "one-cycle" else 0)
+
+
+@pytest.mark.parametrize("name", lessons.LESSONS)
+def test_a_lesson_puts_the_minimum_and_the_ends_above_every_path(name):
+    figs, views = lesson_figures(name)
+    data = figs["path"].data
+    assert data[-1].name == "cursor"
+    paths = [F.slot_indices("path", v.slot)[0] for v in views]
+    minimum = [i for i, t in enumerate(data) if t.name == "minimum (on top)"]
+    ends = [i for i, t in enumerate(data) if (t.name or "").endswith("start/end (on top)")]
+    assert len(minimum) == 1 and len(ends) == len(views)
+    assert min(minimum + ends) > max(paths)
+    for v, i in zip(views, ends):
+        path = v.result["path"]
+        n = F.lengths(v.result)[1]
+        np.testing.assert_allclose(data[i].x, [path[0, 0], path[n - 1, 0]], rtol=1e-6)
+        assert data[i].hoverinfo == "skip"
+
+
+@pytest.mark.parametrize("name", [n for n, ls in lessons.LESSONS.items() if ls.seeds])
+def test_a_seed_lesson_draws_seed_means_and_keeps_one_seed_behind_a_button(name):
+    figs, views = lesson_figures(name)
+    loss = figs["loss"]
+    single = sorted(i for v in views for i in F.slot_indices("loss", v.slot))
+    assert [i for i, t in enumerate(loss.data) if t.visible is False] == single
+    for v in views:  # the single seed's numbers are still there, shown on request
+        np.testing.assert_allclose(loss.data[F.slot_indices("loss", v.slot)[0]].y,
+                                   v.result["loss"], rtol=1e-5)
+    (button,) = loss.layout.updatemenus[0].buttons
+    assert sorted(button.args[1]) == single and button.args[0] == {"visible": True}
+    assert button.args2[0] == {"visible": False}
+    seeds = lessons.LESSONS[name].seeds
+    means = [t for t in loss.data if (t.name or "").endswith(f"(mean of {seeds} seeds)")]
+    assert len(means) == len(views)
+    for v, t in zip(views, means):
+        config = v.run
+        want = np.mean([playground.simulate(c)["loss"] for c in
+                        lessons.seed_configs(config, seeds)], axis=0)
+        np.testing.assert_allclose(t.y, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", lessons.LESSONS)
+def test_a_lesson_keeps_its_labels_in_rows_above_the_data(name):
+    figs, views = lesson_figures(name)
+    # a diverging run leaves through the top on purpose (its note says where)
+    gone = {v.label for v in views if v.result["diverged_at"] is not None}
+    for kind in ("lr", "loss"):
+        fig = figs[kind]
+        rows = [a.y + a.yshift / 330 for a in fig.layout.annotations if a.yref == "paper"]
+        assert len(set(rows)) == len(rows)                    # one row each (a usual plot)
+        if not rows:
+            continue
+        lo, hi = fig.layout.yaxis.range
+        log = fig.layout.yaxis.type == "log"
+        shown = [np.asarray(t.y, dtype=np.float64) for t in fig.data
+                 if t.visible is not False and t.y is not None and len(t.y)
+                 and t.yaxis in (None, "y") and t.name != "cursor" and t.name not in gone]
+        ys = np.concatenate(shown)
+        ys = ys[np.isfinite(ys) & (ys > 0)] if log else ys[np.isfinite(ys)]
+        top = float(np.log10(ys.max()) if log else ys.max())
+        lowest_row = min(rows) - 0.06                         # a row's text is below its y
+        assert (top - lo) / (hi - lo) <= lowest_row + 1e-9, (kind, top, lo, hi, ys)

@@ -23,6 +23,20 @@ def results(name: str) -> tuple[dict, ...]:
     return tuple(playground.simulate(c) for c in LESSONS[name].runs)
 
 
+@cache
+def seed_means(name: str) -> tuple[np.ndarray, ...]:
+    """Each run's true loss averaged over the lesson's seeds (its own and the next ones),
+    each seed simulated on its own."""
+    lesson = LESSONS[name]
+    out = []
+    for config in lesson.runs:
+        seed = playground.resolve(config)["problem"]["seed"]
+        runs = [playground.simulate({**config, "problem": {**config["problem"], "seed": seed + k}})
+                for k in range(lesson.seeds)]
+        out.append(np.mean([r["loss"].astype(np.float64) for r in runs], axis=0))
+    return tuple(out)
+
+
 def mean_tail(result: dict, n: int) -> float:
     return float(np.mean(result["loss"][-n:]))
 
@@ -86,6 +100,13 @@ def test_marks_are_drawable_data(lesson):
         data = m["data"]
         if m["kind"] == "hline":
             assert math.isfinite(data)
+        elif m["kind"] == "text":
+            assert m["label"] and len(data) == 2
+        elif m["kind"] == "band":
+            n = lesson.runs[m["run"]]["steps"] + 1
+            assert all(len(data[k]) == n for k in ("mean", "low", "high"))
+            assert np.all(data["low"] <= data["mean"] * (1 + 1e-9)) and \
+                np.all(data["low"] <= data["high"])
         elif m["kind"] == "vlines":
             assert all(isinstance(t, int) and 0 <= t <= steps for t in data)
         elif m["kind"] == "spans":
@@ -96,17 +117,45 @@ def test_marks_are_drawable_data(lesson):
             assert m["kind"] == "points" and all(len(p) == 2 for p in data)
 
 
+@pytest.mark.parametrize("lesson", [ls for ls in LESSONS.values() if ls.seeds],
+                         ids=[n for n, ls in LESSONS.items() if ls.seeds])
+def test_a_seed_band_is_the_mean_of_the_seeds_each_simulated_alone(lesson):
+    assert all(c["problem"]["name"] == "noisy_quadratic" for c in lesson.runs)
+    bands = [m for m in lessons.marks(lesson, list(results(lesson.name))) if m["kind"] == "band"]
+    assert [m["run"] for m in bands] == list(range(len(lesson.runs)))
+    for band, mean in zip(bands, seed_means(lesson.name)):
+        np.testing.assert_allclose(band["data"]["mean"], mean, rtol=1e-5)
+
+
+@pytest.mark.parametrize("lesson", LESSONS.values(), ids=LESSONS.keys())
+def test_a_lesson_turns_on_only_known_lr_options_and_seeds_only_on_noise(lesson):
+    assert set(lesson.lr_options) <= set(lessons.LR_OPTIONS)
+    noisy = all(c["problem"]["name"] == "noisy_quadratic" for c in lesson.runs)
+    assert lesson.seeds == 0 or (noisy and lesson.seeds >= 8)
+    # a level that spans decades is read on a log axis
+    lr = np.concatenate([r["lr"][r["lr"] > 0] for r in results(lesson.name)])
+    if lesson.name in ("step-decay", "plateau", "lr-dilemma", "adam-warmup"):
+        assert lr.max() / lr.min() >= 99 and "log" in lesson.lr_options
+
+
 # --- The claims --------------------------------------------------------------------------
 
 def test_lr_dilemma():
-    decay, high, low, too_high = results("lr-dilemma")
-    threshold = tools.stability(LESSONS["lr-dilemma"].pins[0], high)["threshold"]
-    assert 1.5 < threshold < 2.2 and too_high["diverged_at"] is not None
+    decay, high, low = results("lr-dilemma")
+    lesson = LESSONS["lr-dilemma"]
+    threshold = tools.stability(lesson.pins[0], high)["threshold"]
+    assert 1.5 < threshold < 2.2                              # the dashed line at 2/lambda
+    above = {**lesson.pins[0], "optimizer": {"name": "sgd", "lr": 2.2}}
+    assert playground.simulate(above)["diverged_at"] is not None   # ... above it: diverges
     rises = np.sum(np.diff(high["loss"]) > 0)
     assert rises > 0.25 * len(high["lr"])                     # it bounces, step after step
     assert mean_tail(high, 50) > 10 * mean_tail(decay, 50)    # ... and stays up there
     assert low["loss"][-1] > 10 * decay["loss"][-1]           # the low lr is still on its way
     assert mean_tail(decay, 50) < min(mean_tail(high, 50), mean_tail(low, 50))
+    # what the loss plot draws: the means over the seeds say the same
+    m_decay, m_high, m_low = seed_means("lr-dilemma")
+    assert m_high[-50:].mean() > 10 * m_decay[-50:].mean() < m_low[-50:].mean() / 10
+    assert np.all(np.diff(m_low) < 0)                         # crawling, but steadily
 
 
 def test_step_decay():
@@ -118,6 +167,9 @@ def test_step_decay():
     assert levels[0] > 3 * levels[1] > 9 * levels[2], levels
     assert loss[280:300].mean() > 3 * loss[310:330].mean()    # right after the first drop
     assert mean_tail(constant, 100) > 10 * mean_tail(step, 100)
+    mean, _ = seed_means("step-decay")                        # as the loss plot draws it
+    assert mean[270:300].mean() > 5 * mean[320:350].mean()    # the first drop
+    assert mean[420:450].mean() > 5 * mean[570:600].mean()    # and the second one
 
 
 def test_exponential_too_fast():
@@ -144,6 +196,12 @@ def test_cosine_vs_step():
     assert len(cosine["lr"]) == len(step["lr"])
     assert cosine["lr"].sum() == pytest.approx(step["lr"].sum(), rel=0.1)
     assert 1 / 3 < mean_tail(cosine, 50) / mean_tail(step, 50) < 3
+    # the budget the lr plot states: each run's sum of lr
+    notes = [m for m in lessons.marks(LESSONS["cosine-vs-step"], [cosine, step])
+             if m["kind"] == "text"]
+    assert [n["run"] for n in notes] == [0, 1]
+    for n, r in zip(notes, (cosine, step)):
+        assert n["label"].endswith(f"{float(np.sum(r['lr'], dtype=np.float64)):.1f}")
 
 
 def test_adam_warmup():
@@ -156,6 +214,9 @@ def test_adam_warmup():
     assert cold_steps.max() > 5 * warm_steps.max()
     eff = tools.effective_step(cold)
     assert eff[0] == pytest.approx(lr * math.sqrt(2) / cold["grad_norm"][0], rel=1e-5)
+    # the warmup is the only difference: the same lr from its end on
+    np.testing.assert_array_equal(warm["lr"][50:], cold["lr"][50:])
+    assert warm["lr"][0] == pytest.approx(0.01 * lr) and np.all(np.diff(warm["lr"][:51]) > 0)
 
 
 def cycle_starts(T_0: int, T_mult: int, steps: int) -> list[int]:
@@ -180,6 +241,11 @@ def test_sgdr():
             assert loss[following] < kick / 10, (following, loss[following])   # ... and back
         assert all(result["lr"][t - 1] < 0.01 * result["lr"][0] for t in ends)
     assert restarts(results("sgdr")[0]) == [25, 75, 175]     # T_mult 2: cycles 25, 50, 100
+    for mean, result in zip(seed_means("sgdr"), results("sgdr")):   # as the plot draws it
+        starts = restarts(result)
+        for r, following in zip(starts, starts[1:] + [len(result["lr"])]):
+            kick = mean[r + 1:r + 11].max()
+            assert kick > 5 * mean[r] and mean[following] < kick / 5
 
 
 def test_one_cycle():
@@ -198,17 +264,20 @@ def test_one_cycle():
 
 def test_plateau():
     plateau, constant = results("plateau")
-    p = LESSONS["plateau"].config["schedule"]["patience"]
-    threshold = playground.resolve(LESSONS["plateau"].config)["schedule"]["threshold"]
-    observed = plateau["observed_loss"].astype(np.float64)
-    best = np.concatenate([[np.inf], np.minimum.accumulate(observed)[:-1]])
-    improved = observed < best * (1 - threshold)              # rel mode, as PyTorch's
+    config = playground.resolve(LESSONS["plateau"].config)["schedule"]
+    p, threshold = config["patience"], config["threshold"]
+    assert config["metric"] == "validation"                  # the true loss, not a minibatch
+    metric = plateau["loss"].astype(np.float64)
+    best = np.concatenate([[np.inf], np.minimum.accumulate(metric)[:-1]])
+    improved = metric < best * (1 - threshold)                # rel mode, as PyTorch's
     cuts = lr_drops(plateau, 1 - 1e-6)
-    assert len(cuts) >= 3
+    assert len(cuts) == 2                                     # 0.5 -> 0.05 -> 0.005 = min_lr
     assert np.flatnonzero(np.diff(plateau["lr"])).tolist() == [t - 1 for t in cuts]
     for t in cuts:
-        assert plateau["lr"][t] == pytest.approx(0.5 * plateau["lr"][t - 1])
+        assert plateau["lr"][t] == pytest.approx(0.1 * plateau["lr"][t - 1])
         assert not improved[t - p - 1:t].any()                # p + 1 steps without a new best
+        assert improved[:t - p - 1].any()                     # ... and not before
+    assert plateau["lr"][-1] == pytest.approx(config["min_lr"])
     assert np.all(np.diff(cuts) >= p + 1)
     assert mean_tail(constant, 50) > 10 * mean_tail(plateau, 50)
 
@@ -224,6 +293,10 @@ def test_cyclic():
         assert exp["lr"][t] - base <= (top - base) * 0.99 ** t * (1 + 1e-5)
     assert mean_tail(tri2, 50) < mean_tail(tri, 50) / 3
     assert mean_tail(exp, 50) < mean_tail(tri, 50) / 3
+    for r in (tri, tri2, exp):                                # no momentum triangles
+        assert np.all(r["momentum"] == r["momentum"][0])
+    m_tri, m_tri2, m_exp = seed_means("cyclic")
+    assert max(m_tri2[-50:].mean(), m_exp[-50:].mean()) < m_tri[-50:].mean() / 3
 
 
 def test_polynomial():
@@ -238,6 +311,8 @@ def test_polynomial():
         assert lr[power].sum() == pytest.approx(0.5 * 200 / (power + 1), rel=0.03)
     finals = {power: r["loss"][-1] for power, r in runs.items()}
     assert finals[2.0] < finals[1.0] < finals[0.5]
+    means = dict(zip((1.0, 0.5, 2.0), seed_means("polynomial")))   # as the plot draws them
+    assert means[2.0][-1] < means[1.0][-1] < means[0.5][-1]
 
 
 # --- The command line --------------------------------------------------------------------

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dash import Input, Output, clientside_callback, dcc, html
 
-from .. import lessons
+from .. import lessons, tools
 from ..config import resolve
 from ..params import ConfigError
-from .figures import with_marks
+from .figure_marks import lesson_figures
 
 
 def read_lesson(query: dict):
@@ -31,9 +31,22 @@ def is_lesson_setup(lesson, current: dict, pins: list[dict]) -> bool:
         return False
 
 
+def lr_options(lesson) -> list[str]:
+    """The lr plot's checkboxes a lesson turns on (the page's ``lr-log`` value while its
+    marks are drawn): "log", "stability", "effective"."""
+    return list(lesson.lr_options) if lesson is not None else []
+
+
 def marked_figures(figures: dict, lesson, runs, theme: str) -> dict:
-    """The figures with the lesson's marks drawn in (the runs must be the lesson's)."""
-    return with_marks(figures, lessons.marks(lesson, [r.result for r in runs]), runs, theme)
+    """The figures with the lesson's marks drawn in (the runs must be the lesson's), and
+    the lr plot as the lesson's checkboxes (:func:`lr_options`) say."""
+    ordered = sorted(runs, key=lambda r: r.slot)
+    marks = lessons.marks(lesson, [r.result for r in ordered])
+    if "effective" in lesson.lr_options:
+        marks += [{"kind": "series", "plot": "lr", "run": i, "data": tools.effective_step(
+            v.result), "label": "effective step |dp|/|g|"} for i, v in enumerate(ordered)]
+    threshold = tools.stability(ordered[0].run, ordered[0].result)["threshold"]
+    return lesson_figures(figures, marks, runs, theme, lesson.lr_options, threshold)
 
 
 def store(marked: bool):
@@ -41,18 +54,25 @@ def store(marked: bool):
 
 
 def lesson_panel(lesson):
-    """The lesson beside the plots: its title, two sentences, a reference to read next,
-    and a link back to its exact setup."""
+    """The lesson above the plots: its claim as the headline, and folded away under the
+    lesson's title its two sentences, a reference to read next and a link back to its
+    exact setup."""
     if lesson is None:
         return None
+    number = list(lessons.LESSONS).index(lesson.name) + 1
     return html.Section([
-        html.H2(lesson.title),
-        dcc.Markdown(lesson.explanation, className="lesson-text"),
-        html.P([html.A(lesson.reference.title, href=lesson.reference.url, target="_blank",
-                       rel="noopener noreferrer"),
-                html.Span(" · "),
-                html.A("Back to the lesson's setup", href=lessons.lesson_path(lesson))],
-               className="lesson-links"),
+        html.P(lesson.summary, className="lesson-claim", id="lesson-claim"),
+        html.Details([
+            html.Summary([html.Span(f"Lesson {number}: {lesson.title}",
+                                    className="lesson-title"),
+                          html.Span(" · why, and what to read", className="lesson-more")]),
+            dcc.Markdown(lesson.explanation, className="lesson-text"),
+            html.P([html.A(lesson.reference.title, href=lesson.reference.url,
+                           target="_blank", rel="noopener noreferrer"),
+                    html.Span(" · "),
+                    html.A("Back to the lesson's setup", href=lessons.lesson_path(lesson))],
+                   className="lesson-links"),
+        ], className="lesson-details", id="lesson-details"),
     ], className="lesson-panel", id="lesson-panel")
 
 

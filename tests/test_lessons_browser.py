@@ -1,0 +1,133 @@
+"""Every lesson stays legible in the browser: its claim on the first screen of a laptop,
+and no text drawn on a plot (title, axis title, annotation, legend, button) cut by the
+plot's edge or lying on another text. Measured on the page as Chromium draws it."""
+import time
+
+import pytest
+
+from playground import lessons
+
+pytestmark = pytest.mark.browser
+
+# Every text a plot draws, with its bounding box in the page and the graph's own box.
+TEXTS_JS = """
+var out = [];
+document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+  var graph = gd.closest('[id]') ? gd.closest('[id]').id : '';
+  var frame = gd.getBoundingClientRect();
+  gd.querySelectorAll('.annotation-text, .gtitle, .g-xtitle text, .g-ytitle text, ' +
+                      '.legendtext, .updatemenu-item-text').forEach(function (t) {
+    var r = t.getBoundingClientRect();
+    if (!t.textContent.trim() || r.width === 0 || r.height === 0) { return; }
+    out.push({graph: graph, text: t.textContent.trim(), cls: t.getAttribute('class'),
+              box: [r.left, r.top, r.right, r.bottom],
+              frame: [frame.left, frame.top, frame.right, frame.bottom]});
+  });
+});
+return out;
+"""
+
+TOLERANCE = 1.5
+"""Pixels a text may touch another, or the plot's edge, by (anti-aliasing, rounding)."""
+
+
+def problems(texts: list[dict]) -> list[str]:
+    """What is wrong with the texts of the plots: each one cut by its plot's edge, and each
+    pair of one plot's texts that overlap."""
+    out = []
+    for t in texts:
+        (l, tp, r, b), (fl, ft, fr, fb) = t["box"], t["frame"]
+        if l < fl - TOLERANCE or tp < ft - TOLERANCE or r > fr + TOLERANCE \
+                or b > fb + TOLERANCE:
+            out.append(f"{t['graph']}: {t['text']!r} is cut by the plot's edge")
+    for i, a in enumerate(texts):
+        for c in texts[i + 1:]:
+            if a["graph"] != c["graph"]:
+                continue
+            w = min(a["box"][2], c["box"][2]) - max(a["box"][0], c["box"][0])
+            h = min(a["box"][3], c["box"][3]) - max(a["box"][1], c["box"][1])
+            if w > TOLERANCE and h > TOLERANCE:
+                out.append(f"{a['graph']}: {a['text']!r} lies on {c['text']!r}")
+    return out
+
+
+def test_problems_finds_a_cut_and_an_overlap():
+    frame = [0, 0, 100, 100]
+    texts = [{"graph": "g", "text": "a", "box": [10, 10, 50, 20], "frame": frame},
+             {"graph": "g", "text": "b", "box": [40, 15, 60, 25], "frame": frame},
+             {"graph": "g", "text": "c", "box": [90, 50, 110, 60], "frame": frame},
+             {"graph": "h", "text": "d", "box": [10, 10, 50, 20], "frame": frame}]
+    assert problems(texts) == ["g: 'c' is cut by the plot's edge", "g: 'a' lies on 'b'"]
+
+
+def viewport(page, width: int, height: int):
+    """Resize the window so that the page itself (not the window) is width x height."""
+    driver = page.driver
+    driver.set_window_size(width, height)
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+
+
+def open_lesson(page, lesson):
+    page.driver.get(page.server_url + lessons.lesson_path(lesson))
+    page.wait_for_element("#lesson-claim", timeout=30)
+    end = time.time() + 30
+    while time.time() < end:  # all three plots drawn, with their annotations
+        if page.driver.execute_script(
+                "return document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6 "
+                "&& Array.from(document.querySelectorAll('.js-plotly-plot')).every("
+                "function (g) { return g._fullLayout && g.data && g.data.length; })"):
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)  # the last relayout (axes, annotations) of each plot
+
+
+def lecture(page, on: bool):
+    lecturing = page.driver.execute_script("return document.body.classList.contains('lecture')")
+    if lecturing != on:
+        page.find_element("#lecture-toggle").click()
+        time.sleep(1.0)  # the plots re-laid out to the new size
+
+
+def claim_on_first_screen(page, lesson) -> str | None:
+    """What keeps the lesson's claim (or its plots) off the first screen, if anything."""
+    assert page.find_element("#lesson-claim").text == lesson.summary
+    assert not page.find_element("#lesson-details").get_attribute("open")  # folded away
+    box = page.driver.execute_script(
+        "var claim = document.getElementById('lesson-claim');"
+        "var r = claim.getBoundingClientRect();"
+        "var plots = Array.from(document.querySelectorAll('.plot')).map("
+        "  function (p) { return p.getBoundingClientRect().bottom; });"
+        "return {top: r.top, bottom: r.bottom, plots: Math.max.apply(null, plots),"
+        "        height: window.innerHeight,"
+        "        font: parseFloat(getComputedStyle(claim).fontSize),"
+        "        body: parseFloat(getComputedStyle(document.body).fontSize)};")
+    if not 0 <= box["top"] < box["bottom"] <= box["height"]:
+        return f"claim at {box['top']:.0f}-{box['bottom']:.0f}px of {box['height']}"
+    if box["plots"] > box["height"] + TOLERANCE:
+        return f"plots end at {box['plots']:.0f}px of {box['height']}"
+    if box["font"] < 1.1 * box["body"]:
+        return "the claim is not set larger than the text around it"
+    return None
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=["1366x768", "1920x1080"])
+def test_every_lesson_shows_its_claim_first_and_its_plot_texts_uncut_and_apart(page, size):
+    """Each lesson as it opens and in lecture mode: every text on its plots inside the
+    plot and clear of the others; at 1366x768 the claim and the plots on the first screen."""
+    viewport(page, *size)
+    found = {}
+    for lesson in lessons.LESSONS.values():
+        open_lesson(page, lesson)
+        bad = problems(page.driver.execute_script(TEXTS_JS))
+        if size == (1366, 768):
+            bad += [p for p in [claim_on_first_screen(page, lesson)] if p]
+        lecture(page, True)
+        # lecture mode: the lesson's own texts (the plots' titles and axes are the page's)
+        own = [t for t in page.driver.execute_script(TEXTS_JS)
+               if "annotation" in t["cls"] or "updatemenu" in t["cls"]]
+        bad += [f"lecture mode: {p}" for p in problems(own)]
+        lecture(page, False)
+        if bad:
+            found[lesson.name] = bad
+    assert not found, "\n".join(f"{name}: {p}" for name, bad in found.items() for p in bad)
