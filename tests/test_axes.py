@@ -121,12 +121,6 @@ def test_a_run_diverging_at_step_1_keeps_a_sensible_loss_axis():
     assert labels and all(float(t) == pytest.approx(v) for v, t in labels)
 
 
-WIRING = pytest.mark.xfail(
-    strict=True, reason="needs figure_lr/figure_loss to pass steps=steps_of(runs) to their "
-                        "step axis (see the report); remove this mark when they do")
-
-
-@WIRING
 @pytest.mark.parametrize("config", [{}, BLOWS_UP], ids=["500-steps", "diverges-at-1"])
 def test_the_step_axes_span_the_configured_steps(config):
     runs = state.runs(config, [])

@@ -131,8 +131,6 @@ return [(l.xaxis.range[1] - l.xaxis.range[0]) / l.xaxis._length,
 """
 
 
-@pytest.mark.xfail(strict=True, reason="needs figure_path to anchor its y axis to x "
-                                       "(scaleanchor, see the report); remove this mark then")
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 800), (390, 844)])
 def test_the_path_map_keeps_its_aspect_in_and_out_of_lecture_mode(page, size):
     open_page(page, *size, pins=())

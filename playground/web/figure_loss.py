@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..surfaces import SURFACES
 from .figure_base import (axis, base_layout, by_slot, cursor_trace, empty_trace, esc,
-                          line_width, slot_of, slot_range, z_order)
+                          line_width, slot_of, slot_range, steps_of, z_order)
 from .runs import RunView, lengths
 from .style import THEMES, THIN_LINE_WIDTH, colour
 
@@ -94,7 +94,7 @@ def loss_figure(runs: list[RunView], theme: str = "light") -> go.Figure:
     data = [tr for s in slot_range(slots) for tr in loss_slot(slots.get(s), theme, slot=s)]
     data.append(cursor_trace(theme))
     layout = base_layout(theme, "Loss", "loss", runs, "x unified")
-    layout["xaxis"] = axis(theme, "step", rangemode="tozero",
+    layout["xaxis"] = axis(theme, "step", steps=steps_of(runs),
                             unifiedhovertitle={"text": "step %{x}"})
     rng = loss_range(runs)
     layout["yaxis"] = axis(theme, "loss (log scale)", type="log", exponentformat="power",

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .figure_base import (axis, base_layout, by_slot, cursor_trace, empty_trace, esc,
-                          line_width, slot_of, slot_range, z_order)
+                          line_width, positive_span, slot_of, slot_range, steps_of, z_order)
 from .runs import RunView, events, lengths
 from .style import THEMES, THIN_LINE_WIDTH, colour
 
@@ -76,10 +76,13 @@ def lr_figure(runs: list[RunView], log_y: bool = False, theme: str = "light") ->
     data = [tr for s in slot_range(slots) for tr in lr_slot(slots.get(s), theme, slot=s)]
     data.append(cursor_trace(theme))
     layout = base_layout(theme, "Learning rate", "lr", runs, "x unified")
-    layout["xaxis"] = axis(theme, "step", rangemode="tozero",
+    layout["xaxis"] = axis(theme, "step", steps=steps_of(runs),
                             unifiedhovertitle={"text": "step %{x}"})
+    span = positive_span(r.result["lr"][:lengths(r.result)[0]] for r in runs) \
+        if log_y else None
     layout["yaxis"] = axis(theme, "learning rate", type="log" if log_y else "linear",
-                            exponentformat="power", rangemode="tozero", nticks=8)
+                            exponentformat="power", rangemode="tozero", nticks=8,
+                            log_span=span)
     layout["yaxis2"] = axis(theme, "momentum / β1 (dotted)", overlaying="y", side="right",
                              showgrid=False, tickmode="auto", tickformat=".3~f",
                              visible=shows_momentum(runs))

@@ -96,6 +96,7 @@ def path_figure(surface: dict, runs: list[RunView], theme: str = "light") -> go.
                      "closest")
     layout["xaxis"] = axis(theme, "x", range=[x0, x1], autorange=False, showgrid=False,
                             constrain="domain")
-    layout["yaxis"] = axis(theme, "y", range=[y0, y1], autorange=False, showgrid=False)
+    layout["yaxis"] = axis(theme, "y", range=[y0, y1], autorange=False, showgrid=False,
+                            scaleanchor="x", scaleratio=1, constrain="domain")
     layout["images"] = [surface_image({"problem": problem}, theme)]
     return go.Figure(data=data, layout=layout)

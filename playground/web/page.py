@@ -69,7 +69,7 @@ def layout(**query):
             html.Section([
                 lesson_view.lesson_panel(lesson),
                 comparison.legend_block(runs, theme),
-                plots.plots(figures),
+                plots.plots(figures, lesson_view.lr_options(lesson) if marked else []),
                 browser.animation_bar(),
                 plots.status_line(runs[0]),
                 comparison.table_block(runs),

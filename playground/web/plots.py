@@ -50,7 +50,7 @@ PLOT_TABS = [{"label": "Learning rate", "value": "lr"}, {"label": "Loss", "value
 """On a phone one plot shows at a time, picked by these tabs (CSS shows them only there)."""
 
 
-def plots(figures: dict):
+def plots(figures: dict, lr_options=()):
     """The three plots side by side, each with its options above it; on a phone, tabs
     above them pick the one shown (``assets/style.css``: no round trip)."""
     return html.Div([
@@ -60,7 +60,7 @@ def plots(figures: dict):
                  role="radiogroup", className="plot-tabs-group",
                  **{"aria-label": "Plot to show"}),
         graph("lr-graph", figures["lr"], "Learning rate",
-              html.Div(dcc.Checklist(id="lr-log", options=LR_OPTIONS, value=[],
+              html.Div(dcc.Checklist(id="lr-log", options=LR_OPTIONS, value=list(lr_options),
                                      inline=True, className="control-check small"),
                        role="group", **{"aria-label": "Learning-rate plot options"})),
         graph("loss-graph", figures["loss"], "Loss"),
