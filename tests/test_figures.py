@@ -559,3 +559,21 @@ def test_a_lesson_keeps_its_labels_in_rows_above_the_data(name):
         top = float(np.log10(ys.max()) if log else ys.max())
         lowest_row = min(rows) - 0.06                         # a row's text is below its y
         assert (top - lo) / (hi - lo) <= lowest_row + 1e-9, (kind, top, lo, hi, ys)
+
+
+def test_a_surface_with_a_negative_minimum_plots_the_loss_above_it():
+    """On the saddle (minimum -1) a log axis cannot show the loss: the plot shows
+    loss - f(minimum), and says so."""
+    from playground.web import state
+    from playground.web.figure_loss import loss_figure
+    config = {"problem": {"name": "saddle"}, "steps": 300,
+              "optimizer": {"name": "sgd", "lr": 0.05, "momentum": 0.9}}
+    runs = state.runs(config, [])
+    fig = loss_figure(runs)
+    want = playground.simulate(config)["loss"]
+    got = np.asarray(fig.data[0].y, dtype=np.float64)
+    finite = want + 1.0 > 0
+    np.testing.assert_allclose(got[finite], want[finite] + 1.0, rtol=1e-5, atol=1e-6)
+    assert fig.layout.yaxis.title.text.startswith("loss − f(minimum)")
+    plain = loss_figure(state.runs({"steps": 50}, []))
+    assert plain.layout.yaxis.title.text == "loss (log scale)"

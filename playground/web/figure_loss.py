@@ -27,6 +27,26 @@ def positive(values) -> np.ndarray:
     return np.where(v > 0, v.astype(np.float64), _TINY)
 
 
+def loss_offset(run: dict) -> float:
+    """What the loss plot subtracts from a run's loss: the surface's lowest known value
+    where it is negative (the saddles, the six-hump camel, Styblinski-Tang), so that the
+    log axis shows how far above the minimum the run is; else 0 (the loss as it is)."""
+    surf = SURFACES[run["problem"]["name"]]
+    prm = {k: v for k, v in run["problem"].items() if k != "name"}
+    try:
+        lowest = min(float(surf.loss(np.asarray(m, dtype=np.float64), prm))
+                     for m in surf.minima(prm))
+    except (TypeError, ValueError):  # no minima known (a typed formula's may be None)
+        return 0.0
+    return lowest if lowest < 0 else 0.0
+
+
+def loss_title(runs: list[RunView]) -> str:
+    """The loss axis's title: it says when the plot shows the loss above the minimum."""
+    shifted = any(loss_offset(r.run) for r in runs)
+    return "loss − f(minimum) (log scale)" if shifted else "loss (log scale)"
+
+
 def loss_slot(run: RunView | None, theme: str = "light",
               slot: int | None = None) -> list[dict]:
     """The loss plot's two traces of one slot: the true loss, and the observed (minibatch)
@@ -37,15 +57,17 @@ def loss_slot(run: RunView | None, theme: str = "light",
         return [empty_trace("", col, s), empty_trace("", col, s)]
     n, pts = lengths(run.result)
     label = run.label
+    off = loss_offset(run.run)
     true = {"type": "scatter", "mode": "lines", "x": np.arange(pts, dtype=np.int32),
-            "y": positive(run.result["loss"][:pts]), "name": label,
+            "y": positive(np.asarray(run.result["loss"][:pts]) - off), "name": label,
             "legendgroup": f"slot{s}", "showlegend": True, "zorder": z_order(s),
             "line": {"color": col, "width": line_width(s)},
             "hovertemplate": f"{esc(label)}: loss %{{y:.4~g}}<extra></extra>"}
     observed = empty_trace(f"{label} (observed)", col, s, mode="lines")
     if SURFACES[run.run["problem"]["name"]].noisy:
         observed.update(x=np.arange(n, dtype=np.int32),
-                        y=positive(run.result["observed_loss"][:n]), zorder=1,
+                        y=positive(np.asarray(run.result["observed_loss"][:n]) - off),
+                        zorder=1,
                         opacity=THEMES[theme]["faint_opacity"],
                         line={"color": col, "width": THIN_LINE_WIDTH},
                         hovertemplate=f"{esc(label)}: observed %{{y:.3~g}}<extra></extra>")
@@ -63,15 +85,16 @@ def loss_range(runs: list[RunView]) -> list[float] | None:
     tops, lows = [], []
     for r in runs:
         n, pts = lengths(r.result)
-        vals = [np.asarray(r.result["loss"][:pts], dtype=np.float64)]
+        off = loss_offset(r.run)
+        vals = [np.asarray(r.result["loss"][:pts], dtype=np.float64) - off]
         if SURFACES[r.run["problem"]["name"]].noisy:
-            vals.append(np.asarray(r.result["observed_loss"][:n], dtype=np.float64))
+            vals.append(np.asarray(r.result["observed_loss"][:n], dtype=np.float64) - off)
         v = np.concatenate(vals)
         v = v[np.isfinite(v) & (v > 0)]
         if not v.size:
             continue
         lows.append(v.min())
-        start = float(r.result["loss"][0])
+        start = float(r.result["loss"][0]) - off
         if r.result.get("diverged_at") is None:
             tops.append(v.max())
         elif math.isfinite(start) and start > 0:
@@ -97,6 +120,6 @@ def loss_figure(runs: list[RunView], theme: str = "light") -> go.Figure:
     layout["xaxis"] = axis(theme, "step", steps=steps_of(runs),
                             unifiedhovertitle={"text": "step %{x}"})
     rng = loss_range(runs)
-    layout["yaxis"] = axis(theme, "loss (log scale)", type="log", exponentformat="power",
+    layout["yaxis"] = axis(theme, loss_title(runs), type="log", exponentformat="power",
                             nticks=8, **({"range": rng, "autorange": False} if rng else {}))
     return go.Figure(data=data, layout=layout)

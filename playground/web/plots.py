@@ -24,6 +24,7 @@ from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure
 from .comparison import DEFAULT_THRESHOLD, legend, table
 from .components import number
 from .figure_3d import surface_3d
+from .figure_loss import loss_title
 from .figure_base import log_ticks, step_ticks, steps_of
 from .style import GRAPH_CONFIG
 
@@ -210,6 +211,7 @@ def figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: b
     lr["layout"]["yaxis"]["type"] = "log" if log_y else "linear"
     lr["layout"]["yaxis2"]["visible"] = shows_momentum(runs)
     loss["layout"]["yaxis"]["range"] = loss_range(runs)
+    loss["layout"]["yaxis"]["title"]["text"] = loss_title(runs)
     for i, trace in enumerate(path_slot(current, theme)):
         path["data"][2 + i] = _compact(trace)
     for view in runs[1:]:
