@@ -31,13 +31,9 @@ ELSEWHERE = {
 }
 """Serious or critical rules inside Dash's own components (only Dash can fix them)."""
 
-UNNAMED_ELSEWHERE = {
-    "slider": "dcc.Slider's thumb (lr-slider, inspect-step) has no name: Dash 4 takes no "
-              "aria-label for it",
-    "formula": "exports.py: MathJax makes the formula focusable (tabindex=0) with no name",
-}
-"""Controls without a name that the page cannot name (Dash's slider thumb; MathJax's
-focusable formula), by kind."""
+UNNAMED_ELSEWHERE: dict[str, str] = {}
+"""Controls without a name that the page cannot name, by kind: none (assets/a11y.js names
+Dash's slider thumbs and MathJax's focusable formula)."""
 
 CONTROLS = ("button, input:not([type=hidden]), select, textarea, a[href], summary, "
             "[role=button], [role=slider], [role=combobox], [role=checkbox], [role=radio], "

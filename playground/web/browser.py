@@ -68,15 +68,18 @@ clientside_callback(
     }""",
     Output("app-root", "className"), Input("theme", "value"))
 
-# Each control's message (and its invalid mark) from the one errors dict.
+# Each control's message (and its invalid or noted mark) from the one errors dict.
 clientside_callback(
     """function (errors) {
         errors = errors || {};
+        var notes = errors._notes || [];  // keys whose message is a note, not an error
         document.querySelectorAll('.field[id]').forEach(function (el) {
             var key;
             try { key = JSON.parse(el.id).key; } catch (e) { return; }
             var message = errors[key] || '';
-            el.classList.toggle('invalid', !!message);
+            var isNote = !!message && notes.indexOf(key) >= 0;
+            el.classList.toggle('invalid', !!message && !isNote);
+            el.classList.toggle('noted', isNote);
             var slot = el.querySelector('.control-msg');
             if (slot) { slot.textContent = message; }
         });
