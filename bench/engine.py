@@ -396,6 +396,24 @@ def main() -> None:
         print(f"      final point ({fin[0]:.6f}, {fin[1]:.6f}), len(lr) {len(r['lr'])}, "
               f"diverged_at {r['diverged_at']}")
 
+    # 7. Sweeps.
+    section("7. playground.sweep: 64 lrs (1e-4 .. 1, log-spaced) of the 1,000-step run")
+    from playground.sweeps import log_range
+    lrs = log_range(1e-4, 1.0, 64)
+    singles = [dict(CONFIG, optimizer=dict(CONFIG["optimizer"], lr=v)) for v in lrs]
+    traces0 = engine.TRACES["count"]
+    playground.sweep(CONFIG, "optimizer.lr", lrs)
+    t_sweep = bench(lambda: playground.sweep(CONFIG, "optimizer.lr", lrs), rounds=5, number=3)
+    t_loop = bench(lambda: [playground.simulate(c) for c in singles], rounds=5, number=3)
+    t_batch = bench(lambda: playground.simulate_batch(singles), rounds=5, number=3)
+    row("", "median", "min", "per value", "rounds x calls")
+    for name, t in (("sweep (64 values)", t_sweep), ("64 x simulate() in a loop", t_loop),
+                    ("simulate_batch(64 configs)", t_batch)):
+        row(name, fmt_t(t["median"]), fmt_t(t["min"]), fmt_t(t["median"] / 64),
+            f'{t["rounds"]} x {t["number"]}')
+    print(f"  loop / sweep {t_loop['median'] / t_sweep['median']:.1f}x (target >= 8x, "
+          f"sweep <= 10 ms); re-traces during timing: {engine.TRACES['count'] - traces0}")
+
     print()
     print(f"load avg at the end: {os.getloadavg()}")
     print(f"Total benchmark time: {time.perf_counter() - t_start:.1f} s")

@@ -4,16 +4,14 @@
 value is checked exactly as ``simulate`` would check it (a bad one is a ``ConfigError``
 naming the field and the value's position) and the results are equal to ``simulate``'s.
 
-How it runs. The engine packs a run into a float vector and an int vector; the int vector
-holds the choices (surface, optimizer, schedule) that ``lax.switch`` branches on. A sweep
-over a float field changes only the float vector, so it is one ``vmap`` of the engine's
-trajectory over stacked float vectors with the int vector shared: the switch indices stay
-unbatched, so only the branches this run uses execute (a batched index would run every
-surface, optimizer and schedule for every value). The lanes are padded to a fixed width
-(``LANES``) so that any number of values reuses one compiled program: a sweep never
-compiles after warm-up. A sweep over an integer field (``steps``, ``T_max`` ...) changes the
-int vector, hence the loop's length or a schedule's integers: those values run as a batch
-of single runs through the engine's one program.
+How it runs. Each value's run goes through the engine's one compiled program, all of them
+dispatched before the first result is read back (as ``simulate_batch`` does), so a sweep
+never compiles and each result is ``simulate``'s, bit for bit. A ``vmap`` of the engine's
+trajectory over the values (the float vector batched, the choices shared, so that only
+the run's own branches execute) was measured and left out: on XLA's CPU backend the
+batched loop body outgrows the size under which a loop compiles into one native function,
+and 64 values of a 1,000-step run took 72-96 ms against 40-60 ms dispatched one by one
+(bench/engine.py, section 7), besides a second program to compile at start-up.
 """
 from __future__ import annotations
 
@@ -21,17 +19,11 @@ import copy
 import math
 from collections.abc import Sequence
 
-import jax
 import numpy as np
 
 from . import engine
 from .config import resolve
 from .params import ConfigError
-
-LANES = 16
-"""Values per vectorised call (a sweep of more values makes several calls)."""
-
-_vmapped = jax.jit(jax.vmap(engine._trajectory, in_axes=(0, None, None)))
 
 
 def _set(config: dict, base: dict, field: str, value) -> dict:
@@ -77,23 +69,9 @@ def sweep(config: dict, field: str, values: Sequence) -> list[dict]:
             runs.append(resolve(_set(config, base, field, value)))
         except ConfigError as e:
             raise ConfigError(e.field, f"{e.message} (value {i} of the sweep)") from None
-    packed = [engine.pack(run) for run in runs]
-    ivec, steps = packed[0][1], runs[0]["steps"]
-    same_ints = all(np.array_equal(iv, ivec) for _, iv in packed)
-    if not same_ints:  # an integer field: the engine's single program, value by value
-        return engine.simulate_batch([_set(config, base, field, v) for v in values])
-    fvecs = np.stack([fv for fv, _ in packed])
-    out = []
-    for lo in range(0, len(runs), LANES):
-        chunk = fvecs[lo:lo + LANES]
-        pad = LANES - len(chunk)
-        if pad:  # repeat the last value: the lanes past the sweep's end are thrown away
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-        tables, finals, diverged = _vmapped(chunk, ivec, np.int32(steps))
-        tables, finals, diverged = (np.asarray(a) for a in (tables, finals, diverged))
-        out += [engine._result(tables[k], finals[k], diverged[k], steps)
-                for k in range(LANES - pad)]
-    return out
+    pending = [engine._run_one(*engine.pack(run), np.int32(run["steps"])) for run in runs]
+    return [engine._result(np.asarray(table), np.asarray(final), diverged_at, run["steps"])
+            for run, (table, final, diverged_at) in zip(runs, pending)]
 
 
 def log_range(low: float, high: float, n: int) -> list[float]:
@@ -102,8 +80,3 @@ def log_range(low: float, high: float, n: int) -> list[float]:
         return [low]
     a, b = math.log10(low), math.log10(high)
     return [float(10 ** (a + (b - a) * k / (n - 1))) for k in range(n)]
-
-
-def warm_up() -> None:
-    """Compile the vectorised program (once per process and dtype)."""
-    sweep({}, "optimizer.lr", [0.01])

@@ -17,7 +17,6 @@ import jax
 from jax import monitoring
 
 from .engine import warm_up
-from .sweeps import warm_up as warm_up_sweep
 
 CACHE_ENV = "JAX_COMPILATION_CACHE_DIR"
 """The environment variable JAX itself reads for its persistent cache directory."""
@@ -78,7 +77,6 @@ def warm(cache_dir: str | os.PathLike | None = None) -> WarmUp:
     before = dict(_COUNTS)
     t0 = time.perf_counter()
     warm_up()
-    warm_up_sweep()  # the sweeps' vectorised program (the lr sensitivity view)
     return WarmUp(seconds=time.perf_counter() - t0,
                   programs=_COUNTS["programs"] - before["programs"],
                   from_cache=_COUNTS["from_cache"] - before["from_cache"],
