@@ -22,11 +22,12 @@ from __future__ import annotations
 import math
 from urllib.parse import parse_qsl, quote
 
+from . import formula
 from .optimizers import OPTIMIZERS
 from .params import (ConfigError, Derived, Entry, Param, RunContext, check_fields,
                      short_repr)
 from .schedules import SCHEDULES
-from .surfaces import SURFACES
+from .surfaces import SURFACES, formula_start
 
 MAX_STEPS = 10_000
 """Longest run. Runs are computed in fixed buffers of this size (see engine.py)."""
@@ -106,11 +107,18 @@ def _check(config, fill: bool) -> dict:
         if fill:
             lr = sections["optimizer"]["lr"] if sec == "schedule" else 0.0
             ctx = RunContext(n_steps, w_steps or 0, lr)
+        if sec == "problem" and entry.name == formula.NAME:  # typed: §9.1
+            checked = formula.check(config["problem"])
+            sections[sec] = checked if fill else {
+                "name": entry.name, **{k: checked[k] for k in given}}
+            continue
         sections[sec] = {"name": entry.name, **check_fields(entry, given, sec, ctx)}
 
     out["problem"] = sections["problem"]
     if "start" in config:
         out["start"] = START.check(config["start"], "start")
+    elif fill and entries["problem"].name == formula.NAME:
+        out["start"] = formula_start(out["problem"]["window"])
     elif fill:
         out["start"] = list(entries["problem"].start)
     if steps is not None or fill:
@@ -252,6 +260,8 @@ def _config_from_pairs(flat: dict, prefix: str) -> dict:
         if head in _OPTIONAL and not tail:
             if text not in ("on", "1", "true"):
                 raise ConfigError(_where(prefix, key), "must be 'on' when present")
+        elif head == "problem" and tail and config["problem"].get("name") == formula.NAME:
+            config["problem"][tail] = _decode_formula_field(tail, text, _where(prefix, key))
         elif head in SECTIONS and tail:
             entry = _pick(config, head)
             param = next((p for p in entry.params if p.name == tail), None)
@@ -300,6 +310,22 @@ def _decode(text: str, param: Param, where: str):
         return _number(text, param.kind == "int")
     except (KeyError, ValueError):
         raise ConfigError(where, f"must be {param.allowed()} (got {text!r:.40})") from None
+
+
+def _decode_formula_field(name: str, text: str, where: str):
+    """A field of a typed surface from the query: ``f`` is kept as text (exactly as
+    typed, spaces included), ``window`` is four numbers, ``blowup`` one."""
+    if name == "f":
+        return text
+    try:
+        if name == "window":
+            return [_number(s, False) for s in text.split(",")] if text.strip() else []
+        if name == "blowup":
+            return _number(text, False)
+    except ValueError:
+        raise ConfigError(where, f"must be {'four numbers' if name == 'window' else 'a number'}"
+                                 f" (got {text!r:.40})") from None
+    raise ConfigError(where, f"unknown field for {formula.NAME!r} (allowed: blowup, f, window)")
 
 
 def _decode_norm_type(text: str, param: Param, where: str):

@@ -9,7 +9,9 @@ again.
 XLA has no dynamic shapes, so a run lives in fixed buffers of ``CAP >= MAX_STEPS`` steps.
 The schedule's learning rates and momenta (and the noise) are computed ``SPAN`` steps at a
 time, vectorised, for the run's spans only; then one loop runs the run's steps, and the
-rows past its end stay NaN. ``simulate_batch`` runs each config through the same compiled
+rows past its end stay NaN. A typed surface (``formula``, docs/run-format.md §9.1) is
+data too: its program sits at the end of the vectors (layout.py) and runs in step loops of
+its own, so the built-in loops neither read it nor grow. ``simulate_batch`` runs each config through the same compiled
 function, so a process compiles one program.
 
 The shapes are chosen for XLA's CPU backend, which compiles a loop into a single native
@@ -30,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from . import formula
 from .config import MAX_STEPS, resolve
 from .optimizers import OPTIMIZERS, OptState, init_state
 from .schedules import SCHEDULES, PlateauState, linear_lr, plateau_init, reduce_lr_on_plateau
@@ -39,7 +42,8 @@ SPAN = 256
 CAP = math.ceil(MAX_STEPS / SPAN) * SPAN
 
 
-from .layout import _INDEX, _unpack, pack  # noqa: F401 (pack: the public packing)
+from .layout import (_INDEX, _NF_MAIN, _NI_MAIN, FORMULA_F, FORMULA_I, _unpack,  # noqa: F401
+                     pack)  # (pack: the public packing)
 
 
 # --- The compiled run ---------------------------------------------------------------------
@@ -144,6 +148,10 @@ class _Params:
 _OPTS = [OPTIMIZERS[n] for n in _INDEX["optimizer"]]
 _SURFS = [SURFACES[n] for n in _INDEX["problem"]]
 _SCHEDS = [SCHEDULES[n] for n in _INDEX["schedule"]]
+_FORMULA = _INDEX["problem"].index(formula.NAME)
+"""The typed surface's index: the last problem, so that the built-in step loops' surface
+switch (which clamps its index) is the same as without it."""
+assert _FORMULA == len(_SURFS) - 1
 
 
 def _trajectory(fvec, ivec, n_active):
@@ -153,8 +161,12 @@ def _trajectory(fvec, ivec, n_active):
     nan = jnp.asarray(jnp.nan, dtype)
     opts, surfs, scheds = _OPTS, _SURFS, _SCHEDS
 
+    # the built-in parameters, and the typed surface's blow-up bound and program (layout.py)
+    fmain, imain = fvec[:_NF_MAIN], ivec[:_NI_MAIN]
+    f_blowup, f_program = fvec[FORMULA_F], (ivec[FORMULA_I:], fvec[FORMULA_F + 1:])
+
     def params():
-        return _Params(fvec, ivec)
+        return _Params(fmain, imain)
 
     Q = params()
     i_prob, i_opt = Q.i_prob, Q.i_opt
@@ -200,19 +212,32 @@ def _trajectory(fvec, ivec, n_active):
             return _vector([observed, g[0], g[1], f(p)])
         return branch
 
-    surface_branches = [surface_branch(s) for s in surfs]
+    def formula_branch(p, c):
+        """The typed surface (never noisy): its value and torch-like gradient, from the
+        program's forward-mode interpreter."""
+        loss, g = formula.value_and_grad(f_program, p)
+        return _vector([loss, g[0], g[1], loss])
+
+    # the built-in surfaces only: lax.switch clamps its index, and the typed surface runs
+    # in loops of its own (see make_run)
+    surface_branches = [surface_branch(s) for s in surfs[:_FORMULA]]
 
     # picked once, outside the loops (else XLA hoists a copy out of each loop: more kernels)
-    is_plateau, blowup = Q.is_plateau, Q.blowup
+    is_plateau, builtin_blowup = Q.is_plateau, Q.blowup
+    is_formula = i_prob == _FORMULA
+    blowup = jnp.where(is_formula, f_blowup, builtin_blowup)
 
-    def make_step(o):
+    def make_step(o, typed):
         """One step of optimizer ``o``, any schedule (ReduceLROnPlateau's state is updated
-        every step and used only when it is the run's schedule)."""
+        every step and used only when it is the run's schedule), on a built-in surface or
+        (``typed``) on the typed one."""
+        blowup = f_blowup if typed else builtin_blowup
+
         def step(state, t, lr_s, mom, c):
             Q = params()
             steps, W, hp, sp = Q.steps, Q.W, Q.hp, Q.sp
             p, st, plateau, alive, diverged_at = _state_from(state)
-            v = lax.switch(Q.i_prob, surface_branches, p, c)
+            v = formula_branch(p, c) if typed else lax.switch(Q.i_prob, surface_branches, p, c)
             observed, g, loss = v[0], v[1:3], v[3]
             active = t < steps
             bad = ~jnp.isfinite(loss) | (loss > blowup)
@@ -274,8 +299,10 @@ def _trajectory(fvec, ivec, n_active):
     # step dispatches each kernel of the body through the runtime, several times slower.
     # That is what keeps the state one small vector, parameters sliced where they are used,
     # and a body per optimizer (one body for all four is over the threshold).
-    def make_run(o):
-        step = make_step(o)
+    # A typed surface gets loops of its own (one more lax.switch branch in these loops would
+    # take every run off XLA's native-loop path: measured ~27x slower).
+    def make_loop(o, typed):
+        step = make_step(o, typed)
 
         def body(t, carry):
             state, table = carry
@@ -285,6 +312,10 @@ def _trajectory(fvec, ivec, n_active):
 
         return lambda carry: lax.fori_loop(0, n_active, body, carry)
 
+    def make_run(o):
+        builtin, typed = make_loop(o, False), make_loop(o, True)
+        return lambda carry: lax.cond(is_formula, typed, builtin, carry)
+
     start = Q.start
     state0 = _state_to(start, init_state(start), plateau_init(Q.lr0), jnp.asarray(True),
                        jnp.asarray(-1, jnp.int32))
@@ -292,7 +323,8 @@ def _trajectory(fvec, ivec, n_active):
     state, table = lax.switch(i_opt, [make_run(o) for o in opts], (state0, table0))
     p, _, _, alive, diverged_at = _state_from(state)
     # the final point: every surface's loss there, picked without a conditional
-    final_loss = _select([s.loss(p, Q.prob[s.name]) for s in surfs], i_prob)
+    final_loss = _select([s.loss(p, Q.prob[s.name]) for s in surfs[:_FORMULA]]
+                         + [formula.evaluate(f_program, p)], i_prob)
     final_ok = alive & jnp.isfinite(final_loss) & (final_loss <= blowup)
     diverged_at = jnp.where(alive & ~final_ok, Q.steps, diverged_at)
     final = jnp.where(final_ok, jnp.stack([final_loss, p[0], p[1]]), nan)

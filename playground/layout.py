@@ -15,6 +15,7 @@ import jax
 import numpy as np
 from jax import lax
 
+from . import formula
 from .config import INF_NORM, SECTIONS, WARMUP
 from .params import INT32_MAX, Entry, RunContext
 
@@ -60,7 +61,16 @@ def _build_layout():
     return tuple(slots), nf, ni
 
 
-_SLOTS, _NF, _NI = _build_layout()
+_SLOTS, _NF_MAIN, _NI_MAIN = _build_layout()
+"""Every built-in parameter lives in the first ``_NF_MAIN`` floats and ``_NI_MAIN`` ints."""
+
+# The typed surface ("formula", docs/run-format.md §9.1) at the end of the vectors:
+# floats [blowup, consts[FLOATS]] from _NF_MAIN, ints [program[INTS]] from _NI_MAIN. The
+# built-in step loops see only the first parts (engine.py): a loop that read the formula's
+# few hundred bytes every step would leave XLA's fast native-loop path.
+FORMULA_F, FORMULA_I = _NF_MAIN, _NI_MAIN
+_NF = _NF_MAIN + 1 + formula.FLOATS
+_NI = _NI_MAIN + formula.INTS
 _INDEX = {section: list(registry) for section, registry in SECTIONS.items()}
 """The entries' order: a run's choice of each is its index here (for lax.switch)."""
 
@@ -98,6 +108,7 @@ def _write(fvec, ivec, section: str, name: str, values: dict) -> None:
 def _base_vectors(dtype) -> tuple[np.ndarray, np.ndarray]:
     """Packed vectors holding valid values for every entry (most of a run's are unused)."""
     fvec, ivec = np.zeros(_NF, dtype), np.zeros(_NI, np.int32)
+    fvec[FORMULA_F] = formula.DEFAULT_BLOWUP  # and an empty program (f = x)
     ctx = RunContext(steps=100, warmup_steps=0, lr=0.1)
     for section, registry in _REGISTRIES.items():
         for entry in registry.values():
@@ -118,6 +129,9 @@ def pack(run: dict, sched_stride: int = 1, sched_offset: int = 0
         _BASE[dtype] = _base_vectors(dtype)
     fvec, ivec = (v.copy() for v in _BASE[dtype])
     for section in ("problem", "optimizer", "schedule"):
+        if section == "problem" and run["problem"]["name"] == formula.NAME:
+            _write_formula(fvec, ivec, run["problem"], dtype)
+            continue
         _write(fvec, ivec, section, run[section]["name"], run[section])
     if run["warmup"]:
         _write(fvec, ivec, "warmup", "warmup", run["warmup"])
@@ -129,6 +143,14 @@ def pack(run: dict, sched_stride: int = 1, sched_offset: int = 0
         "sched_stride": sched_stride, "sched_offset": sched_offset,
         **{sec: _INDEX[sec].index(run[sec]["name"]) for sec in _INDEX}})
     return fvec, ivec
+
+
+def _write_formula(fvec, ivec, problem: dict, dtype) -> None:
+    """A typed surface's program (its ints and constants) and blow-up bound."""
+    ints, consts = formula.program_for(problem["f"]).arrays(dtype)
+    fvec[FORMULA_F] = problem.get("blowup", formula.DEFAULT_BLOWUP)
+    fvec[FORMULA_F + 1:FORMULA_F + 1 + formula.FLOATS] = consts
+    ivec[FORMULA_I:FORMULA_I + formula.INTS] = ints
 
 
 class _View(Mapping):

@@ -13,10 +13,14 @@ from typing import Callable
 
 import jax.numpy as jnp
 
+from . import formula as _formula
 from .params import Entry, Param
 
 GROUPS = ("bowls and valleys", "saddles", "many minima")
 """The families the surface picker groups the entries by, in order."""
+FORMULA_GROUP = "formula"
+"""The group of the typed surface (the last entry, "formula"): not one of ``GROUPS``; the
+picker lists it on its own, after them."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Surface(Entry):
             object.__setattr__(self, "minimum", lambda prm: self.minima(prm)[0])
         if self.minima is None and self.minimum is not None:
             object.__setattr__(self, "minima", lambda prm: [self.minimum(prm)])
-        if self.group not in GROUPS:
+        if self.group not in GROUPS + (FORMULA_GROUP,):
             raise ValueError(f"{self.name}: group {self.group!r} is not one of {GROUPS}")
 
 
@@ -289,7 +293,57 @@ SURFACES: dict[str, Surface] = {s.name: s for s in [
                 "shallowest where a run from the upper right ends.",
         loss=styblinski_tang, window=_box(-5.0, 5.0),
         minimum=lambda prm: (_ST, _ST), start=(0.3, 0.5), blowup=1e6),
+    Surface(
+        name="formula", label="Your formula", group=FORMULA_GROUP,
+        summary="Type your own surface f(x, y) and watch the optimizers on it.",
+        loss=lambda p, prm: _formula_loss(p, prm), window=lambda prm: _formula_window(prm),
+        minima=lambda prm: _formula_minima(prm), start=(-1.5, 1.5),
+        minimum=lambda prm: (_formula_minima(prm) or [_centre(prm)])[0],
+        blowup=_formula.DEFAULT_BLOWUP),
 ]}
+"""The last entry, "formula", is the typed surface: its fields are not ``Param``s (config.py
+checks them with ``formula.check``), the engine reads its program from the packed vectors
+(layout.py), and its start depends on the window (:func:`formula_start`)."""
+
+
+def _formula_arrays(prm):
+    """The program arrays of a formula surface's parameters: the engine's packed views
+    (``program``, ``consts``) or a problem section (``f``: NumPy arrays, for the map)."""
+    if "f" in prm:
+        program = _formula.program_for(prm["f"])
+        return program.ints, program.consts
+    return prm["program"], prm["consts"]
+
+
+def _formula_loss(p, prm):
+    return _formula.loss(_formula_arrays(prm), p)
+
+
+def _formula_window(prm):
+    x0, x1, y0, y1 = prm.get("window", _formula.DEFAULT_WINDOW)
+    return (x0, x1), (y0, y1)
+
+
+def _formula_minima(prm):
+    """The lowest point of f on a grid over its window (not a proven minimum: the page says
+    so), or [] if f is nowhere finite there or no formula is given."""
+    if "f" not in prm:
+        return []
+    low = _formula.lowest_point(_formula.program_for(prm["f"]),
+                                prm.get("window", _formula.DEFAULT_WINDOW))
+    return [] if low is None else [(low[0], low[1])]
+
+
+def _centre(prm):
+    (x0, x1), (y0, y1) = _formula_window(prm)
+    return ((x0 + x1) / 2, (y0 + y1) / 2)
+
+
+def formula_start(window=_formula.DEFAULT_WINDOW) -> list[float]:
+    """The default start of a typed surface: a quarter of the way in from the window's
+    top-left corner (for the default window [-3, 3, -3, 3]: (-1.5, 1.5))."""
+    x0, x1, y0, y1 = (float(v) for v in window)
+    return [x0 + (x1 - x0) / 4, y1 - (y1 - y0) / 4]
 
 
 def catalogue() -> list[dict]:

@@ -17,10 +17,11 @@ import dash
 from dash import ALL, Input, dcc, html
 
 from ..config import SECTIONS
-from ..surfaces import GROUPS, SURFACES
+from ..surfaces import FORMULA_GROUP, GROUPS, SURFACES
 from .form import (BY_KEY, FIELDS, LR_SLIDER, Field, config_from_form, first_pick,
                    form_from_config, label_of, lr_preset, placeholder, slider_note,
                    slider_position)
+from .formula_box import formula_block
 
 STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
               "run.run.start_y": "start-y"}
@@ -53,6 +54,8 @@ def _input(field: Field, value, config):
 def field_block(field: Field, value, config):
     """One control: its label (with unit), the input, the help text and a message slot."""
     p = field.param
+    if p.kind == "text":  # the typed surface's formula
+        return formula_block(value, field.key)
     label = label_of(p)
     target = control_id(field)  # the label names its input (by the id in the page)
     target = target if isinstance(target, str) else json.dumps(target, sort_keys=True,
@@ -80,6 +83,11 @@ def picker_options(section: str) -> list[dict]:
             out.append({"label": html.Span(group.capitalize(), className="option-group"),
                         "value": f"group: {group}", "disabled": True})
             out += [entry(e) for e in members]
+    typed = [e for e in registry.values() if e.group == FORMULA_GROUP]
+    if typed:  # last, under its own heading
+        out.append({"label": html.Span("Your own", className="option-group"),
+                    "value": f"group: {FORMULA_GROUP}", "disabled": True})
+        out += [entry(e) for e in typed]
     return out
 
 

@@ -122,6 +122,21 @@ CLIP_FIELDS = (
 ``clip_grad_norm``), so the page needs no separate switch."""
 
 
+FORMULA_EXAMPLES = (
+    ("Rosenbrock", "(1 - x)^2 + 100*(y - x^2)^2"),
+    ("Himmelblau", "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"),
+    ("Saddle with walls", "x^2 - y^2 + y^4/4"),
+    ("Rastrigin", "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)"),
+    ("Bowl", "(x^2 + y^2) / 2"),
+)
+"""Formulas the typed surface's box offers (``playground.web.formula_box``)."""
+FORMULA_F = Param("f", "text", FORMULA_EXAMPLES[0][1], "f(x, y) =",
+                  "Your surface in x and y: + - * / ^, ( ), numbers, pi, e, sin cos tan exp "
+                  "log sqrt abs tanh sinh cosh arctan, min(a, b), max(a, b).")
+"""The typed surface's formula: text, checked by ``playground.formula`` (its message
+points at the column)."""
+
+
 def _fields() -> tuple[Field, ...]:
     fields = [Field("run", "run", LR), Field("run", "run", STEPS),
               Field("run", "run", START_X), Field("run", "run", START_Y)]
@@ -129,6 +144,7 @@ def _fields() -> tuple[Field, ...]:
         for entry in registry.values():
             fields += [Field(section, entry.name, p) for p in entry.params
                        if not (section == "optimizer" and p.name == "lr")]
+    fields.append(Field("problem", "formula", FORMULA_F))  # (not a Param of the entry)
     fields += [Field("warmup", "warmup", p) for p in WARMUP.params]
     fields += [Field("clip_grad_norm", "clip_grad_norm", p) for p in CLIP_FIELDS]
     return tuple(fields)
@@ -212,6 +228,13 @@ def config_from_form(choice: dict, values: dict, warmup_on: bool) -> tuple[dict 
         if field.section in SECTIONS and field.entry != choice[field.section]:
             continue
         if field.section == "warmup" and not warmup_on:
+            continue
+        if field.param.kind == "text":  # the formula, as typed (resolve checks it)
+            text = values.get(field.key, field.param.default)
+            if not isinstance(text, str) or not text.strip():
+                errors[field.key] = "Required: a formula in x and y, e.g. x^2 + y^2."
+            else:
+                config["problem"]["f"] = text
             continue
         if field.key not in values:
             continue  # a control not on the page: its default
@@ -437,7 +460,8 @@ def loss_drop(run: dict) -> float:
     return drop if math.isfinite(drop) and drop > 0 else 1.0
 
 
-__all__ = ["BY_KEY", "DEFAULT_CONFIG", "FIELDS", "Field", "LR_PRESETS", "Pick",
+__all__ = ["BY_KEY", "DEFAULT_CONFIG", "FIELDS", "FORMULA_EXAMPLES", "FORMULA_F", "Field",
+           "LR_PRESETS", "Pick",
            "config_from_form", "first_pick", "form_from_config", "label_of", "loss_drop",
            "lr_preset", "parse_number", "placeholder", "slider_note", "slider_position",
            "text_of", "typed", "with_lr_preset"]
