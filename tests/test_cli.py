@@ -78,6 +78,9 @@ def test_the_surface_catalogue_lists_every_surface_with_a_true_minimum():
     entries = json.loads(out.stdout)
     assert [e["name"] for e in entries] == list(SURFACES)
     for e in entries:
+        if e["name"] == "formula":  # the typed surface: no formula until a config has one
+            assert e["minima"] == [] and e["params"] == []
+            continue
         assert set(e) == {"name", "label", "summary", "formula", "noisy", "params", "window",
                           "start", "minima"}
         x0, x1, y0, y1 = e["window"]

@@ -428,7 +428,8 @@ def test_the_surface_picker_lists_every_surface_once_under_its_group():
     from playground.web.controls import picker_options
     options = picker_options("problem")
     headings = [o for o in options if o.get("disabled")]
-    assert [h["label"].children for h in headings] == [g.capitalize() for g in GROUPS]
+    assert [h["label"].children for h in headings] == \
+        [g.capitalize() for g in GROUPS] + ["Your own"]
     names = [o["value"] for o in options if not o.get("disabled")]
     assert sorted(names) == sorted(SURFACES)
     group = None

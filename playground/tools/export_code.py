@@ -29,7 +29,40 @@ arrays alike, ``{lib}`` standing for the script's array library (``torch`` or ``
 a function is needed (tests/test_tools.py checks it against every entry of ``SURFACES``)."""
 
 
+_FUNCTION_CODE = {"arctan": "atan", "min": "minimum", "max": "maximum"}
+"""Function names of the typed-surface notation that the array libraries spell otherwise
+(jnp says ``arctan``: see ``formula_code``)."""
+
+
+def formula_code(text: str, lib: str = "torch") -> str:
+    """A typed formula (the ``formula`` surface) as a Python expression in x and y for
+    ``lib`` (``torch``, ``jnp`` or ``np``), fully parenthesised from its parsed tree."""
+    from ..formula_parse import CONSTANTS, parse
+
+    def code(node) -> str:
+        op, args = node.op, node.args
+        if op == "num":
+            return repr(float(node.value))
+        if op in CONSTANTS:
+            return repr(CONSTANTS[op])
+        if not args:
+            return op  # x or y
+        if op == "neg":
+            return f"(-{code(args[0])})"
+        if op == "^":
+            return f"({code(args[0])} ** {code(args[1])})"
+        if op in ("+", "-", "*", "/"):
+            return f"({code(args[0])} {op} {code(args[1])})"
+        name = "arctan" if op == "arctan" and lib != "torch" else _FUNCTION_CODE.get(op, op)
+        return f"{lib}.{name}({', '.join(code(a) for a in args)})"
+
+    return code(parse(text))
+
+
 def _loss_def(run: dict, lib: str = "torch") -> str:
+    if run["problem"]["name"] == "formula":
+        expr = formula_code(run["problem"]["f"], lib)
+        return f"def loss_fn(p):\n    x, y = p[0], p[1]\n    return {expr}\n"
     expr = SURFACE_CODE[run["problem"]["name"]].format(lib=lib, **run["problem"])
     return f"def loss_fn(p):\n    x, y = p[0], p[1]\n    return {expr}\n"
 

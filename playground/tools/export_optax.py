@@ -149,7 +149,7 @@ def optax_code(config: dict) -> str:
                   "# Each step sees the bowl shifted by c_t ~ N(0, NOISE_STD^2 I) (a "
                   "minibatch), drawn as the playground draws it.",
                   "key = jax.random.key(SEED)"]
-    lines += ["", "", _loss_def(run), "",
+    lines += ["", "", _loss_def(run, "jnp"), "",
               f"schedule = {_optax_schedule(run)}",
               *_optax_clipped(_optax_optimizer(run["optimizer"]), run.get("clip_grad_norm")),
               "", "",

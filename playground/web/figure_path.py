@@ -22,16 +22,18 @@ MAX_MARKERS = 60
 
 
 def minimum_trace(run: dict, theme: str = "light") -> dict:
-    """The surface's minimum: a star labelled "minimum"."""
+    """The surface's minimum: a star labelled "minimum" (on a typed formula, whose minimum
+    is not known, the lowest point of a grid over the window, and labelled so)."""
     surf, prm = surface_of(run)
     x, y = (float(v) for v in surf.minimum(prm))
     t = THEMES[theme]
-    return {"type": "scatter", "x": [x], "y": [y], "mode": "markers+text", "name": "minimum",
-            "showlegend": False, "text": ["minimum"], "textposition": "bottom center",
+    name = "lowest point on the grid" if run["problem"]["name"] == "formula" else "minimum"
+    return {"type": "scatter", "x": [x], "y": [y], "mode": "markers+text", "name": name,
+            "showlegend": False, "text": [name], "textposition": "bottom center",
             "textfont": {"size": FONT_SIZE - 2, "color": t["font"]},
             "marker": {"symbol": "star", "size": 22, "color": t["minimum"],
                        "line": {"color": t["minimum_line"], "width": 1.5}},
-            "hovertemplate": "minimum (%{x:.3~g}, %{y:.3~g})<extra></extra>"}
+            "hovertemplate": name + " (%{x:.3~g}, %{y:.3~g})<extra></extra>"}
 
 
 def path_slot(run: RunView | None, theme: str = "light",
