@@ -111,7 +111,9 @@ def claim_on_first_screen(page, lesson) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)], ids=["1366x768", "1920x1080"])
+# 1366x768 only: the tightest screen a lecturer projects from (at 1920x1080 every plot has
+# more room and lecture mode scales the same 1.3x); both sizes took twice the suite's time
+@pytest.mark.parametrize("size", [(1366, 768)], ids=["1366x768"])
 def test_every_lesson_shows_its_claim_first_and_its_plot_texts_uncut_and_apart(page, size):
     """Each lesson as it opens and in lecture mode: every text on its plots inside the
     plot and clear of the others; at 1366x768 the claim and the plots on the first screen."""
