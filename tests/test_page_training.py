@@ -1,6 +1,7 @@
 """The training-loop practice on the page: the clipping control, the clipped norm in the
 step inspector and the gradient-accumulation pitfall, through the functions the callbacks
 call."""
+import dash
 import numpy as np
 import pytest
 from dash import html
@@ -87,3 +88,20 @@ def test_the_accumulation_pitfall_runs_the_schedule_k_times_too_fast():
     bad = call(show_pitfall, '{"kind":"accumulate","type":"pitfall"}', clicks=[None, None, 2],
                resume_at="50", epoch_steps="10", accumulate="two", query=query)
     assert isinstance(bad, html.P) and "whole number" in bad.children
+
+
+def test_the_sensitivity_panel_sweeps_each_run_and_a_click_sets_the_lr():
+    from playground.web.sensitivity import update_sensitivity, use_clicked_lr
+    bowl = {"problem": {"name": "quadratic_bowl"}, "steps": 100,
+            "optimizer": {"name": "sgd", "lr": 0.1}, "schedule": {"name": "constant"}}
+    pin = {**bowl, "schedule": {"name": "CosineAnnealingLR"}}
+    graph = update_sensitivity(playground.page_path(bowl), "final", [pin], "light", "0.001")
+    names = [tr.name for tr in graph.figure.data]
+    assert len(names) == 2  # the pinned run first, the current one drawn on top
+    current = graph.figure.data[-1]
+    k = int(np.argmin(np.abs(np.asarray(current.x) - 1.0)))
+    want = playground.simulate({**bowl, "optimizer": {"name": "sgd", "lr": float(current.x[k])}})
+    assert current.y[k] == pytest.approx(float(want["loss"][-1]), rel=1e-5)
+    assert use_clicked_lr({"points": [{"x": 0.0123456}]}) == 0.0123
+    assert use_clicked_lr({"points": [{"x": "nan"}]}) is dash.no_update
+    assert use_clicked_lr(None) is dash.no_update

@@ -34,9 +34,9 @@ def panel():
                                 inline=True, className="control-radio"),
                  role="radiogroup", **{"aria-label": "Loss to plot against the lr"}),
         dcc.Store(id="sensitivity-query"),
-        dcc.Loading(dcc.Graph(id="sensitivity-graph", figure={"layout": {"height": 380}},
-                              config=GRAPH_CONFIG, className="sensitivity-graph"),
-                    type="dot"),
+        # the graph is made when the panel first opens: an empty plot would cost every
+        # page load a Plotly draw
+        dcc.Loading(html.Div(id="sensitivity-result"), type="dot"),
     ], className="tool", id="sensitivity-tool")
 
 
@@ -45,7 +45,7 @@ def _analysis(config_json: str, threshold: float) -> dict:
     return lr_sensitivity(json.loads(config_json), threshold=threshold)
 
 
-@callback(Output("sensitivity-graph", "figure"), Input("sensitivity-query", "data"),
+@callback(Output("sensitivity-result", "children"), Input("sensitivity-query", "data"),
           Input("sensitivity-metric", "value"), State("pins", "data"),
           State("theme", "value"), State("threshold", "value"), prevent_initial_call=True)
 def update_sensitivity(query, metric, pins, theme, threshold):
@@ -59,8 +59,10 @@ def update_sensitivity(query, metric, pins, theme, threshold):
     analyses = [(v.label, v.slot, _analysis(json.dumps(v.run, sort_keys=True), threshold))
                 for v in runs]
     metric = metric if metric in ("final", "best") else "final"
-    return sensitivity_figure(analyses, theme if theme in ("light", "dark") else "light",
-                              metric)
+    figure = sensitivity_figure(analyses, theme if theme in ("light", "dark") else "light",
+                                metric)
+    return dcc.Graph(id="sensitivity-graph", figure=figure, config=GRAPH_CONFIG,
+                     className="sensitivity-graph")
 
 
 @callback(Output("lr", "value", allow_duplicate=True),
