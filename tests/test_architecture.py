@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "playground"
 CORE = ["config", "params", "surfaces", "optimizers", "schedules", "engine", "tools",
-        "lessons", "warmup", "sweeps", "layout", "formula", "formula_parse", "formula_eval"]
+        "lessons", "warmup", "sweeps", "layout", "lesson_catalogue", "formula", "formula_parse", "formula_eval"]
 """The engine and the teaching logic: no Dash, no Plotly."""
 ENTRY_POINTS = {"__init__.py", "__main__.py", "cli.py"}
 """The front doors: ``playground.show`` and ``playground serve`` reach into the web shell

@@ -47,10 +47,11 @@ def step_lengths(result: dict) -> np.ndarray:
 
 # --- The lesson data ---------------------------------------------------------------------
 
-def test_there_are_the_ten_lessons_of_the_issue():
+def test_there_are_the_lessons_of_the_issues():
     assert list(LESSONS) == ["lr-dilemma", "step-decay", "exponential-too-fast",
                              "cosine-vs-step", "adam-warmup", "sgdr", "one-cycle", "plateau",
-                             "cyclic", "polynomial"]
+                             "cyclic", "polynomial", "clip-first-steps", "plateau-validation",
+                             "saddle-escape", "himmelblau-basins", "rastrigin-large-lr"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS.values(), ids=LESSONS.keys())
@@ -134,7 +135,8 @@ def test_a_lesson_turns_on_only_known_lr_options_and_seeds_only_on_noise(lesson)
     assert lesson.seeds == 0 or (noisy and lesson.seeds >= 8)
     # a level that spans decades is read on a log axis
     lr = np.concatenate([r["lr"][r["lr"] > 0] for r in results(lesson.name)])
-    if lesson.name in ("step-decay", "plateau", "lr-dilemma", "adam-warmup"):
+    if lesson.name in ("step-decay", "plateau", "lr-dilemma", "adam-warmup",
+                       "plateau-validation"):
         assert lr.max() / lr.min() >= 99 and "log" in lesson.lr_options
 
 
@@ -313,6 +315,127 @@ def test_polynomial():
     assert finals[2.0] < finals[1.0] < finals[0.5]
     means = dict(zip((1.0, 0.5, 2.0), seed_means("polynomial")))   # as the plot draws them
     assert means[2.0][-1] < means[1.0][-1] < means[0.5][-1]
+
+
+def rosenbrock_grad(x, y, a=1.0, b=100.0):
+    return np.array([-2 * (a - x) - 4 * b * x * (y - x * x), 2 * b * (y - x * x)])
+
+
+def test_clip_first_steps():
+    clipped, plain, warm = results("clip-first-steps")
+    lesson = LESSONS["clip-first-steps"]
+    lr, max_norm = 0.002, lesson.config["clip_grad_norm"]["max_norm"]
+    g0 = np.linalg.norm(rosenbrock_grad(*lesson.config["start"]))
+    assert g0 > 1000                                           # a steep start
+    # unclipped, the first step is lr * |g|: several units, off the plotted window
+    assert step_lengths(plain)[0] == pytest.approx(lr * g0, rel=1e-4) and lr * g0 > 4
+    assert plain["diverged_at"] is not None and plain["diverged_at"] <= 5
+    assert warm["diverged_at"] is not None                    # the warmup only postpones it
+    assert warm["diverged_at"] > plain["diverged_at"] and warm["diverged_at"] <= 50
+    # clipped: the first step is lr * max_norm long, the clip acts only on the steep start
+    assert step_lengths(clipped)[0] == pytest.approx(lr * max_norm, rel=1e-4)
+    np.testing.assert_allclose(clipped["grad_norm"][0], g0, rtol=1e-4)
+    acting = np.flatnonzero(clipped["clipped_grad_norm"] < clipped["grad_norm"] * (1 - 1e-6))
+    np.testing.assert_allclose(clipped["clipped_grad_norm"][acting], max_norm, rtol=1e-5)
+    assert acting[0] == 0 and acting[-1] < 0.2 * len(clipped["lr"])
+    assert clipped["diverged_at"] is None and clipped["loss"][-1] < 1e-3
+    assert step_lengths(clipped).max() < 0.05 * step_lengths(plain)[0]
+
+
+def test_plateau_validation():
+    validation, train = results("plateau-validation")
+    configs = LESSONS["plateau-validation"].runs
+    assert [c["schedule"]["metric"] for c in configs] == ["validation", "train"]
+    assert configs[0] == {**configs[1], "schedule": {**configs[1]["schedule"],
+                                                     "metric": "validation"}}
+    # SGD's stationary true loss on the bowl at lr 0.05 (the 'arrived' level):
+    # per coordinate variance lr * s^2 / (2 - lr), the loss is half their sum
+    lr, s = 0.05, 0.5
+    floor = lr * s ** 2 / (2 - lr)
+    cut_v, cut_t = lr_drops(validation, 1 - 1e-6)[0], lr_drops(train, 1 - 1e-6)[0]
+    assert cut_t < cut_v                                      # the minibatch cuts first ...
+    assert train["loss"][cut_t] > 5 * floor                   # ... still on its way down
+    assert validation["loss"][cut_v] < 3 * floor              # the validation waits
+    assert mean_tail(train, 50) > 3 * mean_tail(validation, 50)
+    m_v, m_t = seed_means("plateau-validation")               # as the loss plot draws it
+    assert m_t[-50:].mean() > 3 * m_v[-50:].mean()
+    # every seed: the minibatch watcher cuts earlier and while the loss is higher
+    ratios = []
+    for k in range(1, 8):
+        runs = [playground.simulate({**c, "problem": {**c["problem"], "seed": k}})
+                for c in configs]
+        first = [lr_drops(r, 1 - 1e-6)[0] for r in runs]
+        assert first[1] < first[0]
+        ratios.append(runs[1]["loss"][first[1]] / runs[0]["loss"][first[0]])
+    assert min(ratios) > 1 and np.median(ratios) > 3
+
+
+def escape_step(result, level=0.5):
+    far = np.flatnonzero(np.abs(result["path"][:, 1]) > level)
+    return int(far[0]) if far.size else None
+
+
+def test_saddle_escape():
+    momentum, plain = results("saddle-escape")
+    lesson = LESSONS["saddle-escape"]
+    lr, beta = 0.02, 0.9
+    y0 = lesson.config["start"][1]
+    # near the saddle y grows like (1 + 2 lr)^t for SGD; with heavy-ball momentum like
+    # the larger root of z^2 - (1 + beta + 2 lr) z + beta
+    sgd_theory = math.log(0.5 / y0) / math.log(1 + 2 * lr)
+    b = 1 + beta + 2 * lr
+    z = (b + math.sqrt(b * b - 4 * beta)) / 2
+    mom_theory = math.log(0.5 / y0) / math.log(z)
+    assert escape_step(plain) == pytest.approx(sgd_theory, rel=0.1)
+    assert escape_step(momentum) == pytest.approx(mom_theory, rel=0.15)
+    assert escape_step(plain) > 3.5 * escape_step(momentum)
+    near = [int(np.sum(np.linalg.norm(r["path"], axis=1) < 0.5)) for r in (plain, momentum)]
+    assert near[0] > 100 and near[0] > 4 * near[1]            # lingering at the saddle
+    for r in (plain, momentum):                                # both end in a minimum
+        assert r["loss"][-1] == pytest.approx(-1.0, abs=0.01)
+    drawn = [m for m in lessons.marks(lesson, [momentum, plain]) if m["kind"] == "vlines"]
+    assert [m["data"] for m in drawn] == [[escape_step(momentum)], [escape_step(plain)]]
+
+
+def test_himmelblau_basins():
+    minima = np.array(playground.surfaces.SURFACES["himmelblau"].minima({}))
+    ends = []
+    for result, config in zip(results("himmelblau-basins"), LESSONS["himmelblau-basins"].runs):
+        assert config.get("start") == LESSONS["himmelblau-basins"].config.get("start")
+        assert config["schedule"] == {"name": "CosineAnnealingLR"}
+        distance = np.linalg.norm(minima - result["path"][-1], axis=1)
+        assert distance.min() < 1e-3 and result["loss"][-1] < 1e-6
+        ends.append(int(np.argmin(distance)))
+    assert len(set(ends)) == 3                                 # three runs, three minima
+    small, *large = results("himmelblau-basins")
+    assert np.all(np.diff(small["loss"]) <= 1e-6)              # the small lr walks downhill
+    for r in large:                                            # the large ones overshoot
+        assert np.max(np.diff(r["loss"])) > 1
+
+
+def rastrigin_local_min(x0, A=10.0):
+    """The local minimum of x^2 - A cos(2 pi x) next to the integer x0 (Newton's method)."""
+    x = float(x0)
+    for _ in range(50):
+        g = 2 * x + 2 * math.pi * A * math.sin(2 * math.pi * x)
+        h = 2 + 4 * math.pi ** 2 * A * math.cos(2 * math.pi * x)
+        x -= g / h
+    return x, x * x + A - A * math.cos(2 * math.pi * x)
+
+
+def test_rastrigin_large_lr():
+    decayed, small, large = results("rastrigin-large-lr")
+    start = playground.resolve(LESSONS["rastrigin-large-lr"].config)["start"]
+    # the small lr stays in the dip next to its start
+    local = [rastrigin_local_min(round(c)) for c in start]
+    np.testing.assert_allclose(small["path"][-1], [x for x, _ in local], atol=1e-3)
+    assert small["loss"][-1] == pytest.approx(sum(f for _, f in local), rel=1e-3)
+    # the decayed large lr settles in a local minimum far lower
+    assert decayed["loss"][-1] < small["loss"][-1] / 5
+    assert np.all(np.abs(decayed["path"][-1]) <= 1.01)         # next to the global minimum
+    assert np.std(decayed["loss"][-20:]) < 1e-3 * small["loss"][-1]   # settled
+    # held constant, the same large lr keeps bouncing, higher than either
+    assert np.std(large["loss"][-50:]) > 1 and mean_tail(large, 50) > small["loss"][-1]
 
 
 # --- The command line --------------------------------------------------------------------
