@@ -287,6 +287,10 @@ def cases(site: Site, rng: random.Random, scale: int = 1) -> list[Case]:
                                     expect=expect_update))
     for dep in site.server_callbacks:  # buttons: each clicked once
         b = site.body(dep)
+        if '["ALL"]' in json.dumps(dep.get("output", "")) or '"ALL"' in json.dumps(
+                b.get("outputs", "")):
+            continue  # an ALL-wildcard output: the page fills it with the components it
+            # holds, which this harness does not know (Dash answers 400 to an empty one)
         pattern = b["inputs"][0]
         if isinstance(pattern, list) and pattern and pattern[0]["property"] == "n_clicks":
             for item in pattern:

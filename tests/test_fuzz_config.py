@@ -242,7 +242,8 @@ def _paths(value, prefix: str, depth: int = 0):
 
 
 SCHEMA_PATHS = {*TOP_LEVEL, "config", *(f"{s}.name" for s in SECTIONS),
-                *(f"{s}.{p.name}" for s, _, p in _all_params())}
+                *(f"{s}.{p.name}" for s, _, p in _all_params()),
+                "problem.f", "problem.window", "problem.blowup"}  # the typed surface's
 """Fields of the format a cross-field rule may name although the config left them out
 (``schedule.total_steps`` defaults to the run's steps and can conflict with it)."""
 
