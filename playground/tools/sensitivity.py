@@ -53,6 +53,13 @@ def lr_sensitivity(config: dict, lrs=None, threshold: float = 1e-3) -> dict:
             "threshold": threshold}
 
 
+def stretches(mask) -> list[tuple[int, int]]:
+    """The unbroken stretches of True in ``mask``, as (first, last) indices."""
+    mask = np.asarray(mask, dtype=bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
+    return [(int(i), int(j) - 1) for i, j in zip(edges[::2], edges[1::2])]
+
+
 def good_band(analysis: dict, target: float | None = None) -> tuple[float, float] | None:
     """The band of good learning rates: the widest unbroken stretch of the sweep's lrs whose
     final loss is at most ``target`` (default: the analysis's threshold), as (lowest,
@@ -60,18 +67,8 @@ def good_band(analysis: dict, target: float | None = None) -> tuple[float, float
     can put one stray lr under the target.)"""
     target = analysis["threshold"] if target is None else target
     final = analysis["final"]
-    good = np.isfinite(final) & (final <= target)
-    best, i, n = None, 0, len(good)
-    while i < n:
-        if not good[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and good[j + 1]:
-            j += 1
-        if best is None or j - i > best[1] - best[0]:
-            best = (i, j)
-        i = j + 1
-    if best is None:
+    runs = stretches(np.isfinite(final) & (final <= target))
+    if not runs:
         return None
-    return float(analysis["lr"][best[0]]), float(analysis["lr"][best[1]])
+    i, j = max(runs, key=lambda r: r[1] - r[0])
+    return float(analysis["lr"][i]), float(analysis["lr"][j])

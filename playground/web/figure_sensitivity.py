@@ -8,6 +8,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from ..tools.sensitivity import stretches
 from .figure_base import MODEBAR_MARGIN, axis, modebar, positive_span
 from .runs import fmt
 from .style import FONT_FAMILY, FONT_SIZE, LINE_WIDTH, STABILITY_COLOUR, THEMES, colour
@@ -16,20 +17,11 @@ from .style import FONT_FAMILY, FONT_SIZE, LINE_WIDTH, STABILITY_COLOUR, THEMES,
 def diverged_spans(lr, diverged) -> list[tuple[float, float]]:
     """The stretches of the lr grid where the runs diverge, as (from, to) lrs whose edges
     sit halfway (in log scale) between a diverging lr and its neighbour that did not."""
-    lr, diverged = np.asarray(lr, dtype=np.float64), np.asarray(diverged, dtype=bool)
-    spans, i, n = [], 0, len(lr)
-    while i < n:
-        if not diverged[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and diverged[j + 1]:
-            j += 1
-        lo = lr[i] if i == 0 else math.sqrt(lr[i - 1] * lr[i])
-        hi = lr[j] if j == n - 1 else math.sqrt(lr[j] * lr[j + 1])
-        spans.append((float(lo), float(hi)))
-        i = j + 1
-    return spans
+    lr = np.asarray(lr, dtype=np.float64)
+    n = len(lr)
+    return [(float(lr[i] if i == 0 else math.sqrt(lr[i - 1] * lr[i])),
+             float(lr[j] if j == n - 1 else math.sqrt(lr[j] * lr[j + 1])))
+            for i, j in stretches(diverged)]
 
 
 def sensitivity_figure(analyses: list[tuple[str, int, dict]], theme: str = "light",
