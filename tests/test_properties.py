@@ -2,7 +2,7 @@
 import math
 
 import numpy as np
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import playground
@@ -66,6 +66,10 @@ def configs(draw):
     return config
 
 
+CANCELLING = {"ackley": lambda prm: 20 + np.e, "rastrigin": lambda prm: 4 * prm["A"]}
+"""The size of the terms that cancel near the minimum, for surfaces whose loss is one."""
+
+
 def run_or_skip(config):
     try:
         return playground.simulate(config)
@@ -75,6 +79,8 @@ def run_or_skip(config):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs())
+@example({"problem": {"name": "ackley"}, "optimizer": {"name": "adam"},  # found by CI
+          "schedule": {"name": "CosineAnnealingLR"}, "steps": 290, "start": [0.0, 0.125]})
 def test_runs_have_contract_shapes_finite_lr_and_true_loss(config):
     result = run_or_skip(config)
     run = playground.resolve(config)
@@ -92,7 +98,12 @@ def test_runs_have_contract_shapes_finite_lr_and_true_loss(config):
     prm = {k: v for k, v in run["problem"].items() if k != "name"}
     path = result["path"][:end].astype(np.float64)
     want = np.array([float(surface.loss(p, prm)) for p in path]) if end else np.zeros(0)
-    np.testing.assert_allclose(result["loss"][:end], want, rtol=2e-4, atol=1e-6)
+    # the engine adds in float32: where a surface's loss is a small difference of large
+    # terms (Ackley's 20 + e, Rastrigin's 2A), its absolute error is a few float32 ulps of
+    # those terms, not of the loss (ackley near its minimum: 2.9e-6 off a 0.009 loss)
+    atol = max(1e-6, 8 * np.finfo(np.float32).eps * CANCELLING.get(run["problem"]["name"],
+                                                                   lambda p: 0)(prm))
+    np.testing.assert_allclose(result["loss"][:end], want, rtol=2e-4, atol=atol)
     assert np.all(np.isnan(result["loss"][end:])) and np.all(np.isnan(result["path"][end:]))
     # on noise-free surfaces the optimizer saw the true loss
     if not surface.noisy:
