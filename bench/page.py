@@ -3,6 +3,7 @@
 Run from the repository root::
 
     python bench/page.py [--against OTHER_CHECKOUT]
+    python bench/page.py --scrub [--against OTHER_CHECKOUT]
 
 It starts ``python app.py`` on a free port, opens the page in headless Chromium (Selenium,
 1920x1080), sets the run to 1,000 steps and prints, for this machine and in one run:
@@ -45,12 +46,16 @@ try:  # run as a script from bench/, or imported as bench.page
     from .page_measure import CHANGE_TIMEOUT_S, LOAD_FAILURES, make_driver
     from .page_scenarios import (CHANGES, LR_CYCLE, REPS, STEPS, WARMUP_CHANGES, bench_bare,
                                  bench_playground)
+    from .page_scrub import bench_scrub
+    from .page_scrub import report as report_scrub
 except ImportError:
     from harness import Stopwatch, cpu_model, mem_gb, met, table
     from page_js import GRAPHS
     from page_measure import CHANGE_TIMEOUT_S, LOAD_FAILURES, make_driver
     from page_scenarios import (CHANGES, LR_CYCLE, REPS, STEPS, WARMUP_CHANGES, bench_bare,
                                 bench_playground)
+    from page_scrub import bench_scrub
+    from page_scrub import report as report_scrub
 
 
 TARGET_MEDIAN_MS = 70.0
@@ -190,7 +195,13 @@ def main() -> None:
                         help="also measure the page served from another checkout (e.g. "
                              "`git worktree add /tmp/base HEAD~1`), in the same run, for "
                              "before/after ratios on a noisy machine")
+    parser.add_argument("--scrub", action="store_true",
+                        help="measure only scrubbing the lr slider (bench/page_scrub.py): "
+                             "frames per second, settle time, bytes per grab")
     args = parser.parse_args()
+    if args.scrub:
+        scrub_main(args.against)
+        return
     took = Stopwatch()
     load_start = os.getloadavg()
     import dash
@@ -217,6 +228,23 @@ def main() -> None:
     finally:
         driver.quit()
     report(pg, bare, load_start, os.getloadavg(), took.s, versions, other)
+
+
+def scrub_main(against: str | None) -> None:
+    print("Optimization Playground: scrubbing benchmark (headless Chromium, 1920x1080)")
+    print("=" * 75, flush=True)
+    load_start = os.getloadavg()
+    driver = make_driver()
+    try:
+        results = {"this checkout": bench_scrub(driver)}
+        if against:
+            results["--against"] = bench_scrub(driver, os.path.abspath(against))
+    finally:
+        driver.quit()
+    report_scrub(results)
+    print(f"  load avg {' '.join(f'{x:.2f}' for x in load_start)} at start, "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at end; "
+          f"{os.cpu_count()} cores, {cpu_model()}")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ from dash import ALL, Input, dcc, html
 
 from ..config import SECTIONS
 from ..surfaces import FORMULA_GROUP, GROUPS, SURFACES
-from .form import (BY_KEY, FIELDS, LR_SLIDER, Field, config_from_form, first_pick,
-                   form_from_config, label_of, lr_preset, placeholder, slider_note,
+from .form import (BY_KEY, FIELDS, LR_SLIDER, LR_STEP, Field, config_from_form, first_pick,
+                   form_from_config, label_of, lr_at, lr_preset, placeholder, slider_note,
                    slider_position)
 from .formula_box import formula_block
 
@@ -143,10 +143,10 @@ def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
         html.Section([
             _picker("optimizer", choice["optimizer"], "Optimizer"),
             field_block(BY_KEY["run.run.lr"], values["run.run.lr"], config),
-            dcc.Slider(id="lr-slider", min=LR_SLIDER[0], max=LR_SLIDER[1], step=0.01,
+            dcc.Slider(id="lr-slider", min=LR_SLIDER[0], max=LR_SLIDER[1], step=LR_STEP,
                        value=LR_SLIDER[0] if position is None else position,
                        marks={e: {"label": f"1e{e}"} for e in range(-5, 2)},
-                       updatemode="drag", allow_direct_input=False,
+                       updatemode="mouseup", allow_direct_input=False,
                        className="lr-slider past-end" if past_end else "lr-slider"),
             _entry_params("optimizer", choice["optimizer"], values, config),
             html.Div([field_block(f, values[f.key], config) for f in FIELDS
@@ -200,7 +200,7 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
     no = dash.no_update
     problem, optimizer = choice["problem"], choice["optimizer"]
     if trigger == "lr-slider" and lr_slider is not None:
-        lr = float(f"{10 ** lr_slider:.3g}")
+        lr = lr_at(lr_slider)
     elif trigger in ("problem", "optimizer"):
         lr = lr_preset(problem, optimizer)
     if trigger == "path-graph" and click and click.get("points"):

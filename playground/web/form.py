@@ -89,6 +89,15 @@ START_X = Param("start_x", "float", None, "Start x", "Where the run starts (or c
 START_Y = Param("start_y", "float", None, "Start y", "Where the run starts (or click the map).")
 LR_SLIDER = (-5.0, 1.0)
 """The lr slider spans 10^-5 .. 10^1."""
+LR_STEP = 0.05
+"""The lr slider's step in decades: 20 positions a decade, 121 in all (a grab sweeps them
+all, playground/web/scrub.py)."""
+
+
+def lr_at(position: float) -> float:
+    """The lr a slider position stands for: 10^position to three significant digits (as
+    the lr box shows it)."""
+    return float(f"{10 ** position:.3g}")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from . import exports
 from . import lesson_view
 from . import browser
 from . import sensitivity
+from . import scrub
 
 from . import comparison, controls, state
 from .form import form_from_config
@@ -62,6 +63,7 @@ def layout(**query):
         plots.surface_store(runs[0].run),
         dcc.Store(id="page-query", data=page_path(current, pinned)),
         dcc.Store(id="url-sync"), browser.hover_store(), *controls.errors_store(),
+        *scrub.stores(),
         header(theme),
         html.Div(note, id="note", className="note" if note else "note empty", role="status"),
         html.Main([

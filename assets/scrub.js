@@ -1,0 +1,163 @@
+/* Scrubbing: while a slider is dragged, the plots follow it with no server round trip per
+   frame (playground/web/scrub.py says how the frames are made).
+
+   dash_clientside.scrub.drag runs on each move of the lr slider (its drag_value). On the
+   first move for a run it asks the server for the frames (one sweep over the slider's
+   positions, the scrub-request store); each move then draws the frame of the slider's
+   position: the current run's lr, loss and path (Plotly.restyle of its traces, at most
+   one redraw per animation frame), the lr box, and the status line. Letting go sets the
+   slider's value; the main callback then draws the exact run, as for any change.
+
+   The frames do not depend on the lr the run had before the grab (they replace it), so
+   they stay good while only the lr changes: a run's key is its query without the swept
+   field. */
+(function () {
+  "use strict";
+
+  var LR_TRACE = 0, LR_EVENTS = 2, LOSS_TRACE = 0, LOSS_OBSERVED = 1, PATH = 2, ENDS = 3;
+  var SCRUB_MARKER = 5;  // px: the path's points while scrubbing (at rest sized by the lr)
+
+  var state = {
+    frames: null,   // the decoded answer for the run `key`
+    key: null,
+    asked: null,    // the key of the run whose frames are on their way
+    position: null, // the slider's latest position
+    drawn: -1,      // the frame on the plots
+    grabbed: false, // the slider is held (pointer down on it)
+    raf: 0
+  };
+
+  function plot(id) {
+    var el = document.getElementById(id);
+    return el && (el.classList.contains("js-plotly-plot") ? el : el.querySelector(".js-plotly-plot"));
+  }
+
+  /* The page's query without the swept field (what the frames depend on). */
+  function runKey(query, field) {
+    var parts = String(query || "").replace(/^\/?\?/, "").split("&");
+    return parts.filter(function (p) { return p && p.split("=")[0] !== field; }).join("&");
+  }
+
+  var HALF = null;  // float16 bits -> float32, built on first use
+  function halfTable() {
+    if (HALF) { return HALF; }
+    HALF = new Float32Array(65536);
+    for (var h = 0; h < 65536; h++) {
+      var sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 0x1f, frac = h & 0x3ff;
+      HALF[h] = exp === 0 ? sign * Math.pow(2, -14) * (frac / 1024)
+        : exp === 31 ? (frac ? NaN : sign * Infinity)
+        : sign * Math.pow(2, exp - 15) * (1 + frac / 1024);
+    }
+    return HALF;
+  }
+
+  /* base64 little-endian float16 -> Float32Array (10^x of each when `log`). */
+  function decode(b64, log) {
+    var bin = atob(b64), n = bin.length >> 1, out = new Float32Array(n), table = halfTable();
+    for (var i = 0; i < n; i++) {
+      var v = table[bin.charCodeAt(2 * i) | (bin.charCodeAt(2 * i + 1) << 8)];
+      out[i] = log ? Math.pow(10, v) : v;
+    }
+    return out;
+  }
+
+  function unpack(f) {
+    return {field: f.field, positions: f.positions, values: f.values, steps: f.lr_steps,
+            points: f.points, lr: decode(f.lr, true), loss: decode(f.loss, true),
+            path: decode(f.path, false), ends: decode(f.ends, false),
+            lossRange: f.loss_range, divergedAt: f.diverged_at};
+  }
+
+  function nearest(frames, position) {
+    var p = frames.positions, best = 0;
+    for (var i = 1; i < p.length; i++) {
+      if (Math.abs(p[i] - position) < Math.abs(p[best] - position)) { best = i; }
+    }
+    return best;
+  }
+
+  function row(array, i, width) { return Array.prototype.slice.call(array, i * width, (i + 1) * width); }
+
+  /* Draw frame i on the three plots, the lr box and the status line. */
+  function draw(i) {
+    var f = state.frames, nl = f.steps.length, np = f.points.length;
+    var lrGd = plot("lr-graph"), lossGd = plot("loss-graph"), pathGd = plot("path-graph");
+    if (lrGd && lrGd.data && lrGd.data.length > LR_EVENTS) {
+      Plotly.restyle(lrGd, {x: [f.steps, []], y: [row(f.lr, i, nl), []]}, [LR_TRACE, LR_EVENTS]);
+    }
+    if (lossGd && lossGd.data && lossGd.data.length > LOSS_OBSERVED) {
+      var layout = f.lossRange[i] ? {"yaxis.range": f.lossRange[i]} : {};
+      Plotly.update(lossGd, {x: [f.points, []], y: [row(f.loss, i, np), []]}, layout,
+                    [LOSS_TRACE, LOSS_OBSERVED]);
+    }
+    if (pathGd && pathGd.data && pathGd.data.length > ENDS && !pathGd._fullLayout.scene) {
+      var xy = row(f.path, i, 2 * np), px = [], py = [];
+      for (var k = 0; k < np; k++) { px.push(xy[2 * k]); py.push(xy[2 * k + 1]); }
+      var endSize = (pathGd.data[ENDS].marker || {}).size;  // kept (null would reset it)
+      Plotly.restyle(pathGd, {x: [px, [px[0], f.ends[2 * i]]], y: [py, [py[0], f.ends[2 * i + 1]]],
+                              customdata: [f.points, [0, f.points[np - 1]]],
+                              "marker.size": [SCRUB_MARKER, endSize]}, [PATH, ENDS]);
+    }
+    var box = document.getElementById("lr");
+    if (box && document.activeElement !== box) { box.value = String(f.values[i]); }
+    var status = document.getElementById("status");
+    if (status) {
+      var d = f.divergedAt[i];
+      status.textContent = d === null ? "" : "Diverged at step " + d +
+        ": the loss left the surface's range. Try a smaller lr.";
+    }
+    state.drawn = i;
+  }
+
+  function schedule() {
+    if (state.raf || !state.frames || state.position === null) { return; }
+    state.raf = window.requestAnimationFrame(function () {
+      state.raf = 0;
+      if (!state.grabbed) { return; }  // let go: the exact run is on its way
+      var i = nearest(state.frames, state.position);
+      if (i !== state.drawn) { draw(i); }
+    });
+  }
+
+  // Frames are drawn only while the slider is held: its drag_value also changes when the
+  // page mounts it and on keys (a key's change goes to the server at once, like a release).
+  // A new grab draws its first frame even where the last drag ended (the plots may show a
+  // typed lr since).
+  document.addEventListener("pointerdown", function (e) {
+    if (e.target && e.target.closest && e.target.closest(".lr-slider")) {
+      state.grabbed = true;
+      state.drawn = -1;
+    }
+  }, true);
+  function letGo() { state.grabbed = false; }
+  document.addEventListener("pointerup", letGo, true);
+  document.addEventListener("pointercancel", letGo, true);
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    scrub: {
+      /* A move of the slider: draw its frame, or ask for the frames of this run. */
+      drag: function (position, query, asked) {
+        var no = window.dash_clientside.no_update;
+        if (typeof position !== "number" || !state.grabbed) { return no; }
+        state.position = position;
+        var key = runKey(query, "optimizer.lr");
+        if (state.frames && state.key === key) { schedule(); return no; }
+        if (state.asked === key) { return no; }
+        state.asked = key;
+        state.frames = null;
+        state.drawn = -1;
+        return {slider: "lr-slider", query: query};
+      },
+      /* The frames arrived: keep them and draw the slider's latest position. */
+      arrived: function (answer) {
+        if (!answer || !answer.frames) { state.asked = null; return; }
+        var key = runKey(answer.query, answer.frames.field);
+        if (key !== state.asked) { return; }  // the run changed while they travelled
+        state.frames = unpack(answer.frames);
+        state.key = key;
+        state.drawn = -1;
+        schedule();
+      }
+    }
+  });
+})();

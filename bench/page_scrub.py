@@ -1,0 +1,146 @@
+"""Scrubbing the lr slider in a real browser: frames per second during a drag, the time to
+settle on the exact run after letting go, and the bytes a grab costs (``bench/page.py
+--scrub``; figures, never asserts).
+
+A drag is driven like a hand: Chrome DevTools mouse events (press on the slider's handle,
+a move of 3 px every 1/60 s across the rail and back for DRAG_S seconds, release). In the
+page, every ``plotly_afterplot`` of the three graphs is time-stamped:
+
+- frames per second: redraws of the lr plot during the drag, per second, counting only
+  redraws after which the three plots show one slider position (the lr, loss and path
+  plots each redrawn since the previous counted frame);
+- settle: from the release (the ``mouseup`` event's time stamp) to the last redraw of a
+  plot after it (none follows within QUIET_S), and whether the plots then hold the exact
+  run (the lr plot holds all the run's steps, not a decimated frame);
+- bytes per grab: the bodies of every ``/_dash-update-component`` response during the
+  drag and the settle (Chrome's performance log, on the wire).
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+try:
+    from .harness import ROOT, Server, wait_for
+    from .page_measure import Network, page_load
+except ImportError:
+    from harness import ROOT, Server, wait_for
+    from page_measure import Network, page_load
+
+DRAG_S = 3.0
+MOVE_HZ = 60
+MOVE_PX = 3
+QUIET_S = 1.0
+DRAGS = 3
+GRAPHS = ("lr-graph", "loss-graph", "path-graph")
+
+COUNTER = """
+window.__scrub = {events: [], up: null, down: null};
+['lr-graph', 'loss-graph', 'path-graph'].forEach(function (id) {
+  var el = document.getElementById(id);
+  var gd = el && (el.classList.contains('js-plotly-plot') ? el : el.querySelector('.js-plotly-plot'));
+  gd.on('plotly_afterplot', function () {
+    var tr = gd.data && gd.data[id === 'path-graph' ? 2 : 0];
+    window.__scrub.events.push([id, performance.now(), tr && tr.y ? tr.y.length || 0 : 0]);
+  });
+});
+document.addEventListener('mouseup', function (e) { window.__scrub.up = e.timeStamp; }, true);
+document.addEventListener('mousedown', function (e) { window.__scrub.down = e.timeStamp; }, true);
+"""
+
+
+def _mouse(driver, kind: str, x: float, y: float, buttons: int = 1) -> None:
+    driver.execute_cdp_cmd("Input.dispatchMouseEvent", {
+        "type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1})
+
+
+def _frames(events: list, start: float, end: float) -> int:
+    """Redraws of the lr plot in [start, end] after which all three plots were redrawn
+    since the previous counted one (one slider position on all three)."""
+    seen, count = set(), 0
+    for graph, t, _ in events:
+        if not start <= t <= end:
+            continue
+        seen.add(graph)
+        if len(seen) == len(GRAPHS):
+            count += 1
+            seen = set()
+    return count
+
+
+def one_drag(driver, net: Network, label: str, steps: int) -> dict:
+    driver.execute_script("window.__scrub.events = []; window.__scrub.up = null;")
+    handle = driver.execute_script(
+        "var h = document.querySelector('.lr-slider [role=slider]');"
+        "var r = h.getBoundingClientRect(), s = document.querySelector('.lr-slider')"
+        ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2,"
+        " s.left + 8, s.right - 8];")
+    x, y, left, right = handle
+    net.drain("before")
+    _mouse(driver, "mouseMoved", x, y, 0)
+    _mouse(driver, "mousePressed", x, y)
+    direction, t0 = -1, time.perf_counter()
+    moves = 0
+    while time.perf_counter() - t0 < DRAG_S:
+        x += direction * MOVE_PX
+        if x <= left or x >= right:
+            direction = -direction
+        _mouse(driver, "mouseMoved", x, y)
+        moves += 1
+        time.sleep(max(0.0, t0 + moves / MOVE_HZ - time.perf_counter()))
+    _mouse(driver, "mouseReleased", x, y, 0)
+    # settle: wait for a quiet second after the last redraw
+    last, quiet_since = None, time.perf_counter()
+    while time.perf_counter() - quiet_since < QUIET_S:
+        n = driver.execute_script("return window.__scrub.events.length")
+        if n != last:
+            last, quiet_since = n, time.perf_counter()
+        time.sleep(0.05)
+    s = driver.execute_script("return window.__scrub")
+    events, down, up = s["events"], s["down"], s["up"]
+    after = [t for _, t, _ in events if t >= up]
+    exact = driver.execute_script(
+        "var el = document.getElementById('lr-graph').querySelector('.js-plotly-plot');"
+        "return el.data[0].y.length || (el._fullData[0].y || []).length")
+    reqs = net.of(label, settle_s=2.0)
+    return {"fps": _frames(events, down, up) / ((up - down) / 1000.0),
+            "redraws": sum(1 for g, t, _ in events if g == "lr-graph" and down <= t <= up),
+            "moves_per_s": moves / DRAG_S,
+            "settle_ms": (max(after) - up) if after else 0.0,
+            "exact": exact == steps, "requests": len(reqs),
+            "bytes": sum(r.get("wire_bytes") or 0 for r in reqs)}
+
+
+def bench_scrub(driver, root: str = ROOT, steps: int = 500) -> dict:
+    """DRAGS drags of the lr slider on the default page (``steps`` steps) served from
+    ``root``; the first is a warm-up (its grab fills the server's caches) and is reported
+    apart."""
+    with Server([sys.executable, "app.py"], cwd=root, name="app.py", probe="/") as srv:
+        page_load(driver, srv.url + "/")
+        wait_for(lambda: driver.execute_script(
+            "var el = document.getElementById('lr-graph');"
+            "return !!(el && el.querySelector('.js-plotly-plot'))"), 30, "plots")
+        driver.execute_script(COUNTER)
+        net = Network(driver)
+        drags = [one_drag(driver, net, f"drag{i}", steps) for i in range(DRAGS)]
+    return {"first": drags[0], "drags": drags[1:]}
+
+
+def report(results: dict[str, dict]) -> None:
+    print()
+    print(f"Scrubbing the lr slider ({DRAG_S:.0f} s drags, a {MOVE_PX} px move every "
+          f"1/{MOVE_HZ} s, back and forth)")
+    print("-" * 78)
+    head = f"  {'page':<28} {'fps':>6} {'settle ms':>10} {'exact':>6} {'kB/grab':>9} " \
+           f"{'requests':>9}"
+    print(head)
+    for name, r in results.items():
+        for tag, drags in (("first grab", [r["first"]]), ("later grabs", r["drags"])):
+            med = lambda k: statistics.median(d[k] for d in drags)  # noqa: E731
+            print(f"  {name + ', ' + tag:<28} {med('fps'):6.1f} {med('settle_ms'):10.0f} "
+                  f"{'yes' if all(d['exact'] for d in drags) else 'NO':>6} "
+                  f"{med('bytes') / 1000:9.1f} {med('requests'):9.0f}")
+    print("  fps: redraws of all three plots per second during the drag (target >= 24);")
+    print("  settle: release -> last redraw (target <= 150 ms); exact: the plots then hold")
+    print("  the run's every step; kB/grab: responses on the wire during drag and settle.")

@@ -1,0 +1,162 @@
+"""Scrubbing: the plots follow a dragged slider with no server round trip per frame.
+
+When a slider is grabbed, the browser (``assets/scrub.js``) asks once for the current run
+at every position the slider can stop at: one ``playground.sweep`` over those values
+(:func:`frames`), its curves decimated to at most ``POINTS`` points. While the slider moves,
+each frame is drawn in the browser from that answer (``Plotly.restyle`` of the current
+run's traces). When it is let go, the slider's ``value`` reaches the main callback
+(``plots.update``) like any change, and the plots settle on the exact run. The frames are
+the exact runs of the slider's positions (decimated): the lr a position stands for is the
+one the main callback uses (``form.lr_at``).
+
+What a grab costs: one sweep (121 lr positions) and its arrays, base64 float16 in one JSON
+answer (bench/page.py --scrub prints the bytes per grab). Answers are cached per run and
+pins (a hall whose students grab the same default run computes it once per worker).
+"""
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+
+import numpy as np
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc
+
+from ..config import resolve
+from ..params import ConfigError
+from ..surfaces import SURFACES
+from ..sweeps import sweep
+from . import state
+from .figure_loss import loss_offset, loss_range, positive
+from .form import LR_SLIDER, LR_STEP, lr_at
+from .runs import RunView, lengths
+
+POINTS = 160
+"""A scrub frame draws at most this many points per curve (the exact run has them all)."""
+
+SLIDERS = {"lr-slider": "optimizer.lr"}
+"""The sliders that scrub, and the config field each one moves."""
+
+
+def positions(slider: str) -> np.ndarray:
+    """Every value the slider can stop at (its min to its max by its step)."""
+    low, high = LR_SLIDER
+    count = int(round((high - low) / LR_STEP)) + 1
+    return np.round(low + LR_STEP * np.arange(count), 6)
+
+
+def decimate(count: int, points: int = POINTS) -> np.ndarray:
+    """At most ``points`` indices into ``count`` values, evenly spread, first and last kept."""
+    if count <= points:
+        return np.arange(count)
+    return np.unique(np.round(np.linspace(0, count - 1, points)).astype(np.int64))
+
+
+def _half(array: np.ndarray) -> str:
+    """``array`` as base64 float16 (little-endian): three significant digits, what a frame
+    needs on screen, in half the bytes of float32."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype="<f2").tobytes()).decode()
+
+
+def _log_half(array: np.ndarray) -> str:
+    """A positive quantity (lr, loss) as the float16 of its log10 (float16 alone would
+    overflow at 65504 and lose small lrs); 0 travels as -inf, NaN as NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _half(np.log10(np.asarray(array, dtype=np.float64)))
+
+
+def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
+    """The scrub frames of ``slider`` for the current run (and its pinned runs, which stay):
+    per slider position, the current run's lr, loss (as the loss plot draws it) and path,
+    decimated to the same steps for every position, with the loss plot's y range and the
+    divergence step.
+
+    Arrays travel as base64 float16, row-major: ``lr`` and ``loss`` as log10 (positions,
+    len(lr_steps)) and (positions, len(points)), ``path`` (positions, len(points), 2);
+    NaN past a divergence. ``ends``: each run's last finite point (the path's end
+    marker)."""
+    field = SLIDERS[slider]
+    run = resolve(current)
+    where = positions(slider)
+    values = [lr_at(p) for p in where]
+    results = sweep(current, field, values)
+    pinned = state.runs(current, pins)[1:]
+    n = run["steps"]
+    lr_steps, points = decimate(n), decimate(n + 1)
+    offset = loss_offset(run)
+    lr = np.full((len(values), len(lr_steps)), np.nan, np.float32)
+    loss = np.full((len(values), len(points)), np.nan, np.float32)
+    path = np.full((len(values), len(points), 2), np.nan, np.float32)
+    ends = np.full((len(values), 2), np.nan, np.float32)
+    ranges, diverged = [], []
+    for i, result in enumerate(results):
+        steps, pts = lengths(result)
+        lr[i] = np.where(lr_steps < steps, result["lr"][lr_steps], np.nan)
+        shown = np.where(points < pts, np.asarray(result["loss"])[points] - offset, np.nan)
+        loss[i] = np.where(np.isnan(shown), np.nan, positive(shown))
+        path[i] = np.where((points < pts)[:, None], result["path"][points], np.nan)
+        if pts:
+            ends[i] = result["path"][pts - 1]
+        ranges.append(loss_range([RunView("", 0, run, result), *pinned]))
+        d = result["diverged_at"]
+        diverged.append(None if d is None else int(d))
+    return {"slider": slider, "field": field, "positions": where.tolist(), "values": values,
+            "lr_steps": lr_steps.tolist(), "points": points.tolist(),
+            "lr": _log_half(lr), "loss": _log_half(loss), "path": _half(path),
+            "ends": _half(ends),
+            "loss_range": ranges, "diverged_at": diverged,
+            "noisy": SURFACES[run["problem"]["name"]].noisy}
+
+
+def run_key(query: str, field: str) -> str:
+    """The page's query without the swept field: the frames depend on nothing else (the
+    sweep replaces the field), so they stay good while only that field changes."""
+    pairs = str(query).split("?", 1)[-1].split("&")
+    return "&".join(p for p in pairs if p and p.split("=", 1)[0] != field)
+
+
+@lru_cache(maxsize=32)
+def _cached(key: str, pins_json: str, slider: str) -> dict:
+    """The frames of a run (read only: the cache hands the same dict to every caller)."""
+    return frames(state.current_run("/?" + key), json.loads(pins_json), slider)
+
+
+def answer(request, query, pins) -> dict:
+    """The frames the browser asked for (``request``: {"slider": id, "query": the page's
+    query when it asked}), or {"error": why} for a request the page does not send."""
+    if not isinstance(request, dict) or request.get("slider") not in SLIDERS:
+        return {"error": "unknown slider"}
+    field = SLIDERS[request["slider"]]
+    if not isinstance(query, str) or run_key(request.get("query"), field) != run_key(
+            query, field):
+        return {"error": "stale"}  # the run changed since: the next move asks again
+    if not isinstance(pins, list) or len(pins) > state.MAX_PINS or not all(
+            isinstance(p, dict) for p in pins):
+        return {"error": f"pins: a list of at most {state.MAX_PINS} run configs"}
+    try:
+        body = _cached(run_key(query, field), json.dumps(pins, sort_keys=True),
+                       request["slider"])
+    except ConfigError as e:
+        return {"error": str(e)}
+    return {"query": query, "frames": body}
+
+
+def stores():
+    """The scrub's request (written in the browser on a grab) and its answer."""
+    return [dcc.Store(id="scrub-request"), dcc.Store(id="scrub-data")]
+
+
+@callback(Output("scrub-data", "data"), Input("scrub-request", "data"),
+          State("page-query", "data"), State("pins", "data"), prevent_initial_call=True)
+def sweep_for_scrub(request, query, pins):
+    """One sweep per grab of a slider (see the module docstring)."""
+    return answer(request, query, pins)
+
+
+# a drag: ask for the frames once per run (then draw each position from them)
+clientside_callback(ClientsideFunction("scrub", "drag"), Output("scrub-request", "data"),
+                    Input("lr-slider", "drag_value"), State("page-query", "data"),
+                    State("scrub-request", "data"), prevent_initial_call=True)
+# the answer: draw the slider's latest position from it
+clientside_callback(ClientsideFunction("scrub", "arrived"), Input("scrub-data", "data"),
+                    prevent_initial_call=True)

@@ -1,0 +1,86 @@
+"""Scrubbing in a real browser: while the lr slider is dragged the plots follow it from
+one sweep (no server round trip per position); let go, they hold the exact run."""
+import time
+
+import numpy as np
+import pytest
+
+import playground
+from playground.web.form import DEFAULT_CONFIG
+from playground.web.scrub import POINTS
+
+pytestmark = pytest.mark.browser
+
+COUNT_REQUESTS = """
+window.__requests = {main: 0, scrub: 0};
+var fetch0 = window.fetch;
+window.fetch = function (url, init) {
+  var body = init && typeof init.body === 'string' ? init.body : '';
+  if (String(url).indexOf('_dash-update-component') >= 0) {
+    if (body.indexOf('lr-graph.figure') >= 0) { window.__requests.main++; }
+    if (body.indexOf('scrub-data.data') >= 0) { window.__requests.scrub++; }
+  }
+  return fetch0.apply(this, arguments);
+};
+"""
+
+LR_TRACE = """
+var gd = document.querySelector('#lr-graph .js-plotly-plot');
+var t = gd._fullData.find(function (d) { return d.index === 0; });
+return [Array.from(t.x), Array.from(t.y)];
+"""
+
+
+def mouse(driver, kind, x, y, buttons=1):
+    driver.execute_cdp_cmd("Input.dispatchMouseEvent", {
+        "type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1})
+
+
+def wait_until(condition, timeout=20.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for the page")
+
+
+def lr_box(page) -> float:
+    return float(page.driver.execute_script("return document.getElementById('lr').value"))
+
+
+def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run(page):
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    driver.execute_script("document.querySelector('.lr-slider').scrollIntoView("
+                          "{block: 'center'})")
+    # at rest the page holds the exact run, and opening it asked for no frames
+    assert len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"]
+    driver.execute_script(COUNT_REQUESTS)
+    x, y = driver.execute_script(
+        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    mouse(driver, "mouseMoved", x, y, 0)
+    mouse(driver, "mousePressed", x, y)
+    for _ in range(12):  # to the left: smaller lrs
+        x -= 4
+        mouse(driver, "mouseMoved", x, y)
+        time.sleep(0.03)
+    # a frame of the drag: the lr box and a decimated lr curve, before any release
+    wait_until(lambda: lr_box(page) < 0.2 and len(driver.execute_script(LR_TRACE)[0]) <= POINTS)
+    time.sleep(0.3)
+    lr = lr_box(page)
+    steps, drawn = driver.execute_script(LR_TRACE)
+    want = playground.simulate({**DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": lr}})
+    np.testing.assert_allclose(drawn, want["lr"][steps], rtol=2e-2)  # float16 frames
+    requests = driver.execute_script("return window.__requests")
+    assert requests == {"main": 0, "scrub": 1}, "a drag must not run the main callback"
+
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"])
+    steps, drawn = driver.execute_script(LR_TRACE)
+    np.testing.assert_allclose(drawn, want["lr"], rtol=1e-6)  # the exact run at rest
+    assert lr_box(page) == lr
+    assert driver.execute_script("return window.__requests.main") == 1
+    assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]
