@@ -18,6 +18,16 @@
         }
       });
     });
+    // a parameter's slider (playground/web/sliders.py) is named after its box's label
+    document.querySelectorAll('.param-slider').forEach(function (root) {
+      var field = root.closest('.field'), lab = field && field.querySelector('label');
+      var box = root.closest('.dash-slider-container') || root.parentElement;
+      (box ? box.querySelectorAll('[role=slider]') : []).forEach(function (thumb) {
+        if (lab && !thumb.getAttribute('aria-label')) {
+          thumb.setAttribute('aria-label', lab.textContent + ' (slider)');
+        }
+      });
+    });
     document.querySelectorAll('mjx-container[tabindex]').forEach(function (m) {
       if (!m.getAttribute('aria-label')) {
         m.setAttribute('aria-label', 'The schedule\'s formula with the run\'s numbers');

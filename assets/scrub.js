@@ -1,7 +1,8 @@
 /* Scrubbing: while a slider is dragged, the plots follow it with no server round trip per
    frame (playground/web/scrub.py says how the frames are made).
 
-   dash_clientside.scrub.drag runs on each move of the lr slider (its drag_value). On the
+   dash_clientside.scrub.drag runs on each move of the lr slider or of a parameter's slider
+   (playground/web/sliders.py; their drag_value). On the
    first move for a run it asks the server for the frames (one sweep over the slider's
    positions, the scrub-request store); each move then draws the frame of the slider's
    position: the current run's lr, loss and path (Plotly.restyle of its traces, at most
@@ -30,6 +31,19 @@
   function plot(id) {
     var el = document.getElementById(id);
     return el && (el.classList.contains("js-plotly-plot") ? el : el.querySelector(".js-plotly-plot"));
+  }
+
+  /* The config field a slider moves (as playground/web/sliders.py sweep_field says). */
+  function fieldOf(slider) {
+    if (slider === "lr-slider") { return "optimizer.lr"; }
+    var parts = slider.split(".");
+    return parts[0] + "." + parts.slice(2).join(".");
+  }
+
+  /* The box a slider writes into. */
+  function boxOf(slider) {
+    return document.getElementById(slider === "lr-slider" ? "lr"
+      : JSON.stringify({key: slider, type: "param"}));
   }
 
   /* The page's query without the swept field (what the frames depend on). */
@@ -62,7 +76,7 @@
   }
 
   function unpack(f) {
-    return {field: f.field, positions: f.positions, values: f.values, steps: f.lr_steps,
+    return {slider: f.slider, field: f.field, valid: f.valid, positions: f.positions, values: f.values, steps: f.lr_steps,
             points: f.points, lr: decode(f.lr, true), loss: decode(f.loss, true),
             path: decode(f.path, false), ends: decode(f.ends, false),
             lossRange: f.loss_range, divergedAt: f.diverged_at};
@@ -80,6 +94,7 @@
 
   /* Draw frame i on the three plots, the lr box and the status line. */
   function draw(i) {
+    if (!state.frames.valid[i]) { return; }  // no run there (e.g. nesterov at momentum 0)
     var f = state.frames, nl = f.steps.length, np = f.points.length;
     var lrGd = plot("lr-graph"), lossGd = plot("loss-graph"), pathGd = plot("path-graph");
     if (lrGd && lrGd.data && lrGd.data.length > LR_EVENTS) {
@@ -98,7 +113,7 @@
                               customdata: [f.points, [0, f.points[np - 1]]],
                               "marker.size": [SCRUB_MARKER, endSize]}, [PATH, ENDS]);
     }
-    var box = document.getElementById("lr");
+    var box = boxOf(f.slider);
     if (box && document.activeElement !== box) { box.value = String(f.values[i]); }
     var status = document.getElementById("status");
     if (status) {
@@ -124,7 +139,7 @@
   // A new grab draws its first frame even where the last drag ended (the plots may show a
   // typed lr since).
   document.addEventListener("pointerdown", function (e) {
-    if (e.target && e.target.closest && e.target.closest(".lr-slider")) {
+    if (e.target && e.target.closest && e.target.closest(".lr-slider, .scrub-slider")) {
       state.grabbed = true;
       state.drawn = -1;
     }
@@ -135,23 +150,40 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     scrub: {
-      /* A move of the slider: draw its frame, or ask for the frames of this run. */
-      drag: function (position, query, asked) {
+      /* A move of a slider (the lr's or a parameter's): draw its frame, or ask for the
+         frames of this run and slider. */
+      drag: function (lrPosition, paramPositions, query) {
         var no = window.dash_clientside.no_update;
-        if (typeof position !== "number" || !state.grabbed) { return no; }
+        var trig = (window.dash_clientside.callback_context.triggered || [])[0];
+        if (!trig || !state.grabbed) { return no; }
+        var id = trig.prop_id.slice(0, trig.prop_id.lastIndexOf("."));
+        var slider = id === "lr-slider" ? id : JSON.parse(id).key;
+        var position = trig.value;
+        if (typeof position !== "number") { return no; }
         state.position = position;
-        var key = runKey(query, "optimizer.lr");
+        var key = slider + " " + runKey(query, fieldOf(slider));
         if (state.frames && state.key === key) { schedule(); return no; }
         if (state.asked === key) { return no; }
         state.asked = key;
         state.frames = null;
         state.drawn = -1;
-        return {slider: "lr-slider", query: query};
+        return {slider: slider, query: query};
+      },
+      /* A released parameter slider writes its value into its box (which runs the run);
+         a typed box moves its slider. */
+      syncBox: function (sliderValue, boxValue) {
+        var no = window.dash_clientside.no_update;
+        var trig = ((window.dash_clientside.callback_context.triggered || [])[0] || {}).prop_id || "";
+        if (trig.indexOf("param-slider") >= 0) {
+          return typeof sliderValue === "number" ? [String(sliderValue), no] : [no, no];
+        }
+        var v = parseFloat(boxValue);
+        return isFinite(v) && String(v) === String(boxValue).trim() ? [no, v] : [no, no];
       },
       /* The frames arrived: keep them and draw the slider's latest position. */
       arrived: function (answer) {
         if (!answer || !answer.frames) { state.asked = null; return; }
-        var key = runKey(answer.query, answer.frames.field);
+        var key = answer.frames.slider + " " + runKey(answer.query, answer.frames.field);
         if (key !== state.asked) { return; }  // the run changed while they travelled
         state.frames = unpack(answer.frames);
         state.key = key;

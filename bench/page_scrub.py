@@ -9,7 +9,7 @@ page, every ``plotly_afterplot`` of the three graphs is time-stamped:
 - frames per second: redraws of the lr plot during the drag, per second, counting only
   redraws after which the three plots show one slider position (the lr, loss and path
   plots each redrawn since the previous counted frame);
-- settle: from the release (the ``mouseup`` event's time stamp) to the last redraw of a
+- settle: from the release (the ``pointerup`` event's time stamp) to the last redraw of a
   plot after it (none follows within QUIET_S), and whether the plots then hold the exact
   run (the lr plot holds all the run's steps, not a decimated frame);
 - bytes per grab: the bodies of every ``/_dash-update-component`` response during the
@@ -17,6 +17,7 @@ page, every ``plotly_afterplot`` of the three graphs is time-stamped:
 """
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
@@ -45,8 +46,8 @@ window.__scrub = {events: [], up: null, down: null};
     window.__scrub.events.push([id, performance.now(), tr && tr.y ? tr.y.length || 0 : 0]);
   });
 });
-document.addEventListener('mouseup', function (e) { window.__scrub.up = e.timeStamp; }, true);
-document.addEventListener('mousedown', function (e) { window.__scrub.down = e.timeStamp; }, true);
+document.addEventListener('pointerup', function (e) { window.__scrub.up = e.timeStamp; }, true);
+document.addEventListener('pointerdown', function (e) { window.__scrub.down = e.timeStamp; }, true);
 """
 
 
@@ -104,12 +105,21 @@ def one_drag(driver, net: Network, label: str, steps: int) -> dict:
         "var el = document.getElementById('lr-graph').querySelector('.js-plotly-plot');"
         "return el.data[0].y.length || (el._fullData[0].y || []).length")
     reqs = net.of(label, settle_s=2.0)
+    outputs = sorted({_output(r.get("post")) for r in reqs})
     return {"fps": _frames(events, down, up) / ((up - down) / 1000.0),
             "redraws": sum(1 for g, t, _ in events if g == "lr-graph" and down <= t <= up),
             "moves_per_s": moves / DRAG_S,
             "settle_ms": (max(after) - up) if after else 0.0,
             "exact": exact == steps, "requests": len(reqs),
-            "bytes": sum(r.get("wire_bytes") or 0 for r in reqs)}
+            "bytes": sum(r.get("wire_bytes") or 0 for r in reqs), "outputs": outputs}
+
+
+def _output(post) -> str:
+    """The first output a callback request asked for (what the request was for)."""
+    try:
+        return json.loads(post)["output"].strip(".").split("...")[0]
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return "?"
 
 
 def bench_scrub(driver, root: str = ROOT, steps: int = 500) -> dict:
@@ -141,6 +151,8 @@ def report(results: dict[str, dict]) -> None:
             print(f"  {name + ', ' + tag:<28} {med('fps'):6.1f} {med('settle_ms'):10.0f} "
                   f"{'yes' if all(d['exact'] for d in drags) else 'NO':>6} "
                   f"{med('bytes') / 1000:9.1f} {med('requests'):9.0f}")
+    for name, r in results.items():
+        print(f"  {name}: requests of a later grab: {', '.join(r['drags'][-1]['outputs'])}")
     print("  fps: redraws of all three plots per second during the drag (target >= 24);")
     print("  settle: release -> last redraw (target <= 150 ms); exact: the plots then hold")
     print("  the run's every step; kB/grab: responses on the wire during drag and settle.")

@@ -119,3 +119,33 @@ def test_pinned_runs_set_the_loss_range_of_every_frame():
 def test_a_request_the_page_does_not_send_gets_a_message(request_, query, pins, message):
     got = scrub.answer(request_, query, pins)
     assert "frames" not in got and message in got["error"]
+
+
+SGD = {"problem": {"name": "elongated_valley"}, "steps": 200,
+       "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.5},
+       "schedule": {"name": "ExponentialLR", "gamma": 0.99}}
+
+
+@pytest.mark.parametrize("slider, field", [("optimizer.sgd.momentum", "momentum"),
+                                           ("schedule.ExponentialLR.gamma", "gamma")])
+def test_a_parameter_slider_frames_the_run_at_each_of_its_values(slider, field):
+    got = scrub.frames(SGD, [], slider)
+    section = slider.split(".")[0]
+    assert got["field"] == f"{section}.{field}" and all(got["valid"])
+    count, n_pts = len(got["values"]), len(got["points"])
+    path = decode(got["path"], (count, n_pts, 2), log=False)
+    for i in (0, count // 2, count - 1):
+        config = {**SGD, section: {**SGD[section], field: got["values"][i]}}
+        want = playground.simulate(config)
+        assert got["diverged_at"][i] == want["diverged_at"]
+        if want["diverged_at"] is None:
+            np.testing.assert_allclose(path[i], want["path"][got["points"]], rtol=HALF_LOG,
+                                       atol=1e-3)
+
+
+def test_positions_that_make_no_run_get_no_frame():
+    """Nesterov needs a momentum above 0: the slider's 0 has no frame, the rest do."""
+    nesterov = {**SGD, "optimizer": {**SGD["optimizer"], "nesterov": True}}
+    got = scrub.frames(nesterov, [], "optimizer.sgd.momentum")
+    assert got["values"][0] == 0.0 and got["valid"][0] is False
+    assert all(got["valid"][1:]) and got["diverged_at"][0] is None

@@ -22,6 +22,7 @@ from .form import (BY_KEY, FIELDS, LR_SLIDER, LR_STEP, Field, config_from_form, 
                    form_from_config, label_of, lr_at, lr_preset, placeholder, slider_note,
                    slider_position)
 from .formula_box import formula_block
+from .sliders import slider
 
 STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
               "run.run.start_y": "start-y"}
@@ -62,7 +63,7 @@ def field_block(field: Field, value, config):
                                                                 separators=(",", ":"))
     children = [] if p.kind == "bool" else [html.Label(label, className="control-label",
                                                        title=p.help, htmlFor=target)]
-    children += [_input(field, value, config),
+    children += [_input(field, value, config), *filter(None, [slider(field, value)]),
                  html.Div(className="control-msg", id={"type": "msg", "key": field.key},
                           role="alert")]
     return html.Div(children, className="field", id={"type": "field", "key": field.key},

@@ -1,6 +1,6 @@
 """Scrubbing: the plots follow a dragged slider with no server round trip per frame.
 
-When a slider is grabbed, the browser (``assets/scrub.js``) asks once for the current run
+When a slider (the lr's, or one of ``sliders.RANGES``) is grabbed, the browser (``assets/scrub.js``) asks once for the current run
 at every position the slider can stop at: one ``playground.sweep`` over those values
 (:func:`frames`), its curves decimated to at most ``POINTS`` points. While the slider moves,
 each frame is drawn in the browser from that answer (``Plotly.restyle`` of the current
@@ -20,7 +20,7 @@ import json
 from functools import lru_cache
 
 import numpy as np
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc
 
 from ..config import resolve
 from ..params import ConfigError
@@ -28,22 +28,11 @@ from ..surfaces import SURFACES
 from ..sweeps import sweep
 from . import state
 from .figure_loss import loss_offset, loss_range, positive
-from .form import LR_SLIDER, LR_STEP, lr_at
 from .runs import RunView, lengths
+from .sliders import known, slider_id, sweep_field, sweep_values
 
 POINTS = 160
 """A scrub frame draws at most this many points per curve (the exact run has them all)."""
-
-SLIDERS = {"lr-slider": "optimizer.lr"}
-"""The sliders that scrub, and the config field each one moves."""
-
-
-def positions(slider: str) -> np.ndarray:
-    """Every value the slider can stop at (its min to its max by its step)."""
-    low, high = LR_SLIDER
-    count = int(round((high - low) / LR_STEP)) + 1
-    return np.round(low + LR_STEP * np.arange(count), 6)
-
 
 def decimate(count: int, points: int = POINTS) -> np.ndarray:
     """At most ``points`` indices into ``count`` values, evenly spread, first and last kept."""
@@ -65,6 +54,25 @@ def _log_half(array: np.ndarray) -> str:
         return _half(np.log10(np.asarray(array, dtype=np.float64)))
 
 
+def _valid(current: dict, field: str, values: list) -> list[bool]:
+    """Which values make a run at all (SGD's nesterov needs a momentum above 0, say): the
+    others get no frame (the plots keep the last one while the slider passes them)."""
+    section, name = field.split(".", 1) if "." in field else (None, field)
+    ok = []
+    for v in values:
+        config = dict(current)
+        if section:
+            config[section] = {**current.get(section, {}), name: v}
+        else:
+            config[name] = v
+        try:
+            resolve(config)
+            ok.append(True)
+        except ConfigError:
+            ok.append(False)
+    return ok
+
+
 def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     """The scrub frames of ``slider`` for the current run (and its pinned runs, which stay):
     per slider position, the current run's lr, loss (as the loss plot draws it) and path,
@@ -75,11 +83,12 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     len(lr_steps)) and (positions, len(points)), ``path`` (positions, len(points), 2);
     NaN past a divergence. ``ends``: each run's last finite point (the path's end
     marker)."""
-    field = SLIDERS[slider]
+    field = sweep_field(slider)
     run = resolve(current)
-    where = positions(slider)
-    values = [lr_at(p) for p in where]
-    results = sweep(current, field, values)
+    where, values = sweep_values(slider)
+    valid = _valid(current, field, values)
+    swept = iter(sweep(current, field, [v for v, ok in zip(values, valid) if ok]))
+    results = [next(swept) if ok else None for ok in valid]
     pinned = state.runs(current, pins)[1:]
     n = run["steps"]
     lr_steps, points = decimate(n), decimate(n + 1)
@@ -90,6 +99,10 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     ends = np.full((len(values), 2), np.nan, np.float32)
     ranges, diverged = [], []
     for i, result in enumerate(results):
+        if result is None:
+            ranges.append(None)
+            diverged.append(None)
+            continue
         steps, pts = lengths(result)
         lr[i] = np.where(lr_steps < steps, result["lr"][lr_steps], np.nan)
         shown = np.where(points < pts, np.asarray(result["loss"])[points] - offset, np.nan)
@@ -104,7 +117,7 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
             "lr_steps": lr_steps.tolist(), "points": points.tolist(),
             "lr": _log_half(lr), "loss": _log_half(loss), "path": _half(path),
             "ends": _half(ends),
-            "loss_range": ranges, "diverged_at": diverged,
+            "loss_range": ranges, "diverged_at": diverged, "valid": valid,
             "noisy": SURFACES[run["problem"]["name"]].noisy}
 
 
@@ -124,9 +137,9 @@ def _cached(key: str, pins_json: str, slider: str) -> dict:
 def answer(request, query, pins) -> dict:
     """The frames the browser asked for (``request``: {"slider": id, "query": the page's
     query when it asked}), or {"error": why} for a request the page does not send."""
-    if not isinstance(request, dict) or request.get("slider") not in SLIDERS:
+    if not isinstance(request, dict) or not known(request.get("slider")):
         return {"error": "unknown slider"}
-    field = SLIDERS[request["slider"]]
+    field = sweep_field(request["slider"])
     if not isinstance(query, str) or run_key(request.get("query"), field) != run_key(
             query, field):
         return {"error": "stale"}  # the run changed since: the next move asks again
@@ -155,8 +168,8 @@ def sweep_for_scrub(request, query, pins):
 
 # a drag: ask for the frames once per run (then draw each position from them)
 clientside_callback(ClientsideFunction("scrub", "drag"), Output("scrub-request", "data"),
-                    Input("lr-slider", "drag_value"), State("page-query", "data"),
-                    State("scrub-request", "data"), prevent_initial_call=True)
+                    Input("lr-slider", "drag_value"), Input(slider_id(ALL), "drag_value"),
+                    State("page-query", "data"), prevent_initial_call=True)
 # the answer: draw the slider's latest position from it
 clientside_callback(ClientsideFunction("scrub", "arrived"), Input("scrub-data", "data"),
                     prevent_initial_call=True)
