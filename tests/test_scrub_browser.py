@@ -84,3 +84,46 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
     assert lr_box(page) == lr
     assert driver.execute_script("return window.__requests.main") == 1
     assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]
+
+
+SGD_PAGE = ("/?problem=elongated_valley&steps=200&optimizer=sgd&optimizer.lr=0.01"
+            "&optimizer.momentum=0.5&schedule=ExponentialLR")
+MOMENTUM_BOX = '{"key":"optimizer.sgd.momentum","type":"param"}'
+
+
+def test_a_parameter_slider_scrubs_and_its_release_writes_the_box_and_runs_the_run(page):
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    driver.get(page.server_url + SGD_PAGE)
+    wait_until(lambda: driver.execute_script(
+        "return document.querySelectorAll('.param-slider [role=slider]').length") == 2)
+    thumb = driver.execute_script(
+        "var t = document.querySelector('.param-slider [role=slider]');"
+        "t.scrollIntoView({block: 'center'}); return t.getAttribute('aria-label');")
+    assert thumb == "momentum (slider)"
+    x, y = driver.execute_script(
+        "var r = document.querySelector('.param-slider [role=slider]')"
+        ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];")
+    driver.execute_script(COUNT_REQUESTS)
+    mouse(driver, "mouseMoved", x, y, 0)
+    mouse(driver, "mousePressed", x, y)
+    for _ in range(15):  # to the right: more momentum
+        x += 4
+        mouse(driver, "mouseMoved", x, y)
+        time.sleep(0.03)
+    box = lambda: float(driver.execute_script(  # noqa: E731
+        "return document.getElementById(arguments[0]).value", MOMENTUM_BOX))
+    wait_until(lambda: box() > 0.6)
+    momentum = box()
+    assert driver.execute_script("return window.__requests") == {"main": 0, "scrub": 1}
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: f"optimizer.momentum={momentum:g}" in driver.current_url)
+    want = playground.simulate({"problem": {"name": "elongated_valley"}, "steps": 200,
+                                "optimizer": {"name": "sgd", "lr": 0.01,
+                                              "momentum": momentum},
+                                "schedule": {"name": "ExponentialLR"}})
+    xs = wait_until(lambda: (lambda v: v if len(v) == 201 else None)(driver.execute_script(
+        "var gd = document.querySelector('#path-graph .js-plotly-plot');"
+        "return Array.from(gd._fullData.find(function (d) { return d.index === 2; }).x);")))
+    np.testing.assert_allclose(xs, want["path"][:, 0], rtol=1e-5, atol=1e-6)
+    assert driver.execute_script("return window.__requests.main") == 1

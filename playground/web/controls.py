@@ -63,7 +63,8 @@ def field_block(field: Field, value, config):
                                                                 separators=(",", ":"))
     children = [] if p.kind == "bool" else [html.Label(label, className="control-label",
                                                        title=p.help, htmlFor=target)]
-    children += [_input(field, value, config), *filter(None, [slider(field, value)]),
+    bar = slider(field, value)  # (a component with no children is falsy: test for None)
+    children += [_input(field, value, config), *([] if bar is None else [bar]),
                  html.Div(className="control-msg", id={"type": "msg", "key": field.key},
                           role="alert")]
     return html.Div(children, className="field", id={"type": "field", "key": field.key},
