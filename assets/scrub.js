@@ -25,6 +25,7 @@
     position: null, // the slider's latest position
     drawn: -1,      // the frame on the plots
     grabbed: false, // the slider is held (pointer down on it)
+    saved: [],      // [{gd, axis}]: each y axis as it was before the scrub changed it
     raf: 0
   };
 
@@ -79,7 +80,8 @@
     return {slider: f.slider, field: f.field, valid: f.valid, positions: f.positions, values: f.values, steps: f.lr_steps,
             points: f.points, lr: decode(f.lr, true), loss: decode(f.loss, true),
             path: decode(f.path, false), ends: decode(f.ends, false),
-            lossRange: f.loss_range, divergedAt: f.diverged_at};
+            lossRange: f.loss_range, divergedAt: f.diverged_at, lrTop: f.lr_top,
+            lrLow: f.lr_low};
   }
 
   function nearest(frames, position) {
@@ -92,26 +94,70 @@
 
   function row(array, i, width) { return Array.prototype.slice.call(array, i * width, (i + 1) * width); }
 
+  var FAST = {frame: {redraw: false, duration: 0}, transition: {duration: 0}, mode: "immediate"};
+
+  /* Move some scatter traces of a plot to new data: Plotly.animate without a redraw
+     (half the cost of a restyle: the other traces and the axes stay as drawn), or, when
+     an axis must change, one Plotly.update (a full redraw). */
+  function move(gd, traces, data, layout) {
+    if (!layout) { return Plotly.animate(gd, {data: data, traces: traces}, FAST); }
+    var restyle = {};
+    data.forEach(function (d, k) {
+      Object.keys(d).forEach(function (key) {
+        var value = key === "marker" ? d.marker.size : d[key];
+        var name = key === "marker" ? "marker.size" : key;
+        (restyle[name] = restyle[name] || [])[k] = value;
+      });
+    });
+    return Plotly.update(gd, restyle, layout, traces);
+  }
+
+  /* The y range a frame needs ([low, high], log10 units on a log axis), or null while the
+     one drawn still shows it well (it holds the frame and is at most `slack` wider):
+     axes change in steps, not on every frame. */
+  function yRange(gd, want, slack, pad) {
+    var now = gd._fullLayout.yaxis.range;
+    if (!want || !now) { return null; }
+    var lo = Math.min(now[0], now[1]), hi = Math.max(now[0], now[1]);
+    if (lo <= want[0] && hi >= want[1] && (hi - lo) <= (want[1] - want[0]) + slack) {
+      return null;
+    }
+    if (!state.saved.some(function (s) { return s.gd === gd; })) {
+      var y = gd.layout.yaxis || {};
+      state.saved.push({gd: gd, axis: {"yaxis.range": y.range ? y.range.slice() : null,
+                                       "yaxis.autorange": y.autorange === undefined ? true : y.autorange,
+                                       "yaxis.tickmode": y.tickmode || null}});
+    }
+    // Plotly's own ticks for the frame's range (the server's, for the run at rest, come
+    // back with the exact run)
+    return {"yaxis.range": [want[0] - pad, want[1] + pad], "yaxis.autorange": false,
+            "yaxis.tickmode": "auto"};
+  }
+
   /* Draw frame i on the three plots, the lr box and the status line. */
   function draw(i) {
     if (!state.frames.valid[i]) { return; }  // no run there (e.g. nesterov at momentum 0)
     var f = state.frames, nl = f.steps.length, np = f.points.length;
     var lrGd = plot("lr-graph"), lossGd = plot("loss-graph"), pathGd = plot("path-graph");
-    if (lrGd && lrGd.data && lrGd.data.length > LR_EVENTS) {
-      Plotly.restyle(lrGd, {x: [f.steps, []], y: [row(f.lr, i, nl), []]}, [LR_TRACE, LR_EVENTS]);
+    if (lrGd && lrGd.data && lrGd.data.length > LR_EVENTS && lrGd._fullLayout.yaxis) {
+      var top = f.lrTop[i], log = lrGd._fullLayout.yaxis.type === "log";
+      var want = top === null ? null : log ? [Math.log10(f.lrLow[i]), Math.log10(top)]
+        : [0, top];
+      move(lrGd, [LR_TRACE, LR_EVENTS], [{x: f.steps, y: row(f.lr, i, nl)}, {x: [], y: []}],
+           yRange(lrGd, want, log ? 1.5 : top, log ? 0.1 : 0.05 * (top || 0)));
     }
-    if (lossGd && lossGd.data && lossGd.data.length > LOSS_OBSERVED) {
-      var layout = f.lossRange[i] ? {"yaxis.range": f.lossRange[i]} : {};
-      Plotly.update(lossGd, {x: [f.points, []], y: [row(f.loss, i, np), []]}, layout,
-                    [LOSS_TRACE, LOSS_OBSERVED]);
+    if (lossGd && lossGd.data && lossGd.data.length > LOSS_OBSERVED && lossGd._fullLayout.yaxis) {
+      move(lossGd, [LOSS_TRACE, LOSS_OBSERVED],
+           [{x: f.points, y: row(f.loss, i, np)}, {x: [], y: []}],
+           yRange(lossGd, f.lossRange[i], 1.5, 0.25));
     }
     if (pathGd && pathGd.data && pathGd.data.length > ENDS && !pathGd._fullLayout.scene) {
       var xy = row(f.path, i, 2 * np), px = [], py = [];
       for (var k = 0; k < np; k++) { px.push(xy[2 * k]); py.push(xy[2 * k + 1]); }
-      var endSize = (pathGd.data[ENDS].marker || {}).size;  // kept (null would reset it)
-      Plotly.restyle(pathGd, {x: [px, [px[0], f.ends[2 * i]]], y: [py, [py[0], f.ends[2 * i + 1]]],
-                              customdata: [f.points, [0, f.points[np - 1]]],
-                              "marker.size": [SCRUB_MARKER, endSize]}, [PATH, ENDS]);
+      move(pathGd, [PATH, ENDS],
+           [{x: px, y: py, customdata: f.points, marker: {size: SCRUB_MARKER}},
+            {x: [px[0], f.ends[2 * i]], y: [py[0], f.ends[2 * i + 1]],
+             customdata: [0, f.points[np - 1]]}], null);
     }
     var box = boxOf(f.slider);
     if (box && document.activeElement !== box) { box.value = String(f.values[i]); }
@@ -144,7 +190,15 @@
       state.drawn = -1;
     }
   }, true);
-  function letGo() { state.grabbed = false; }
+  /* Let go: the axes a scrub changed go back as they were, before the exact run arrives
+     (Plotly keeps an axis changed through its API across the server's redraw, as it
+     keeps a zoom, while the figure's uirevision stays: the server's axis would be lost). */
+  function letGo() {
+    if (!state.grabbed) { return; }
+    state.grabbed = false;
+    state.saved.forEach(function (s) { Plotly.relayout(s.gd, s.axis); });
+    state.saved = [];
+  }
   document.addEventListener("pointerup", letGo, true);
   document.addEventListener("pointercancel", letGo, true);
 

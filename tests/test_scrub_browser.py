@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import playground
+from playground.web.figure_loss import loss_range
 from playground.web.form import DEFAULT_CONFIG
+from playground.web.runs import RunView
 from playground.web.scrub import POINTS
 
 pytestmark = pytest.mark.browser
@@ -83,6 +85,16 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
     np.testing.assert_allclose(drawn, want["lr"], rtol=1e-6)  # the exact run at rest
     assert lr_box(page) == lr
     assert driver.execute_script("return window.__requests.main") == 1
+    # the axes are the server's again: the lr's autoranged, the loss's ticks its own
+    assert driver.execute_script(
+        "var lr = document.querySelector('#lr-graph .js-plotly-plot')._fullLayout;"
+        "var loss = document.querySelector('#loss-graph .js-plotly-plot')._fullLayout;"
+        "return [lr.yaxis.autorange, loss.yaxis.tickmode];") == [True, "array"]
+    config = {**DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": lr}}
+    server_range = loss_range([RunView("", 0, playground.resolve(config), want)])
+    np.testing.assert_allclose(driver.execute_script(
+        "return document.querySelector('#loss-graph .js-plotly-plot')._fullLayout.yaxis.range"),
+        server_range, rtol=1e-6)
     assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]
 
 

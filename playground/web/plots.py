@@ -209,6 +209,7 @@ def figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: b
         for key, value in log_ticks(10.0 ** rng[0], 10.0 ** rng[1], theme).items():
             loss["layout"]["yaxis"][key] = value
     lr["layout"]["yaxis"]["type"] = "log" if log_y else "linear"
+    lr["layout"]["yaxis"]["autorange"] = True  # a scrub (assets/scrub.js) may have fixed it
     lr["layout"]["yaxis2"]["visible"] = shows_momentum(runs)
     loss["layout"]["yaxis"]["range"] = loss_range(runs)
     loss["layout"]["yaxis"]["title"]["text"] = loss_title(runs)

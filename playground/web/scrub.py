@@ -27,6 +27,7 @@ from ..params import ConfigError
 from ..surfaces import SURFACES
 from ..sweeps import sweep
 from . import state
+from .figure_base import positive_span
 from .figure_loss import loss_offset, loss_range, positive
 from .runs import RunView, lengths
 from .sliders import known, slider_id, sweep_field, sweep_values
@@ -82,7 +83,8 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     Arrays travel as base64 float16, row-major: ``lr`` and ``loss`` as log10 (positions,
     len(lr_steps)) and (positions, len(points)), ``path`` (positions, len(points), 2);
     NaN past a divergence. ``ends``: each run's last finite point (the path's end
-    marker)."""
+    marker); ``lr_low``, ``lr_top``: the smallest and largest positive lr the lr plot
+    shows with the frame (pins included), for its y axis."""
     field = sweep_field(slider)
     run = resolve(current)
     where, values = sweep_values(slider)
@@ -97,11 +99,14 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     loss = np.full((len(values), len(points)), np.nan, np.float32)
     path = np.full((len(values), len(points), 2), np.nan, np.float32)
     ends = np.full((len(values), 2), np.nan, np.float32)
-    ranges, diverged = [], []
+    ranges, diverged, lr_low, lr_top = [], [], [], []
+    pinned_lr = [v.result["lr"][:lengths(v.result)[0]] for v in pinned]
     for i, result in enumerate(results):
         if result is None:
             ranges.append(None)
             diverged.append(None)
+            lr_low.append(None)
+            lr_top.append(None)
             continue
         steps, pts = lengths(result)
         lr[i] = np.where(lr_steps < steps, result["lr"][lr_steps], np.nan)
@@ -111,6 +116,9 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
         if pts:
             ends[i] = result["path"][pts - 1]
         ranges.append(loss_range([RunView("", 0, run, result), *pinned]))
+        span = positive_span([result["lr"][:steps], *pinned_lr])
+        lr_low.append(span and span[0])
+        lr_top.append(span and span[1])
         d = result["diverged_at"]
         diverged.append(None if d is None else int(d))
     return {"slider": slider, "field": field, "positions": where.tolist(), "values": values,
@@ -118,6 +126,7 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
             "lr": _log_half(lr), "loss": _log_half(loss), "path": _half(path),
             "ends": _half(ends),
             "loss_range": ranges, "diverged_at": diverged, "valid": valid,
+            "lr_low": lr_low, "lr_top": lr_top,
             "noisy": SURFACES[run["problem"]["name"]].noisy}
 
 
