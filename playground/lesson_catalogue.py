@@ -42,11 +42,18 @@ class Lesson:
     seeds: int = 0
     """On a noisy surface: the loss plot shows each run's mean over this many seeds (its
     own and the next ones) with a band, the single seed's traces on request. 0: one seed."""
+    open_panel: str = ""
+    """A folded panel the page opens with the lesson, because its picture carries the
+    claim: one of :data:`PANELS` ("sensitivity": the final loss against the lr), or ""."""
 
     @property
     def runs(self) -> tuple[dict, ...]:
         """The current config followed by the pins."""
         return (self.config, *self.pins)
+
+
+PANELS = ("sensitivity",)
+"""The folded panels a lesson can open (``Lesson.open_panel``)."""
 
 
 # --- The lessons -------------------------------------------------------------------------
@@ -243,6 +250,12 @@ LESSON_LIST = [
         seeds=SEEDS),
 ]
 
+BAND_NOISE = {"name": "noisy_quadratic", "noise_std": 0.25, "seed": 1}
+"""The noisy bowl of the lr-band lesson: noisy enough that a constant lr's bouncing ends
+above the page's target loss (0.001) from lr 0.03 on, quiet enough that a decaying lr ends
+well below it from any lr up to the stability limit. Seed 1: its bands are the typical
+ones (those of the mean over 16 seeds, within a grid step)."""
+
 SADDLE_START = [-2.0, 1e-4]
 """Almost exactly on the saddle's ridge (y = 0), where the gradient hardly pushes sideways."""
 
@@ -336,4 +349,26 @@ LESSON_LIST += [
               _run({"name": "rastrigin"}, 300, _sgd(0.02))),
         labels=("cosine from 0.02", "constant 0.002", "constant 0.02"),
         lr_options=("log",)),
+]
+
+LESSON_LIST += [
+    Lesson(
+        name="lr-band", title="The band of good learning rates",
+        summary="Decay widens the band of good lrs: cosine and one-cycle reach the target "
+                "from 0.013 to 1.8, a constant lr from 0.0056 to 0.024.",
+        explanation="On the noisy bowl a constant lr ends bouncing at a loss proportional to "
+                    "the lr, so only a narrow band of lrs, between those too small to arrive "
+                    "in 800 steps and those that bounce above the target, ends below loss "
+                    "0.001. Cosine and one-cycle spend the same 800 steps with large steps "
+                    "early and small ones at the end, which average the noise away whatever "
+                    "lr they start from, so every lr from about 0.013 up to the stability "
+                    "limit 2/lambda = 2 ends below the target.",
+        reference=Reference("Smith (2018), A disciplined approach to neural network "
+                            "hyper-parameters: Part 1", "https://arxiv.org/abs/1803.09820"),
+        config=_run(BAND_NOISE, 800, _sgd(0.5), {"name": "CosineAnnealingLR"}),
+        pins=(_run(BAND_NOISE, 800, _sgd(0.5)),
+              _run(BAND_NOISE, 800, _sgd(0.5), {"name": "OneCycleLR",
+                                                "cycle_momentum": False})),
+        labels=("cosine from 0.5", "constant 0.5", "one-cycle to 0.5"),
+        seeds=SEEDS, open_panel="sensitivity"),
 ]

@@ -3,10 +3,11 @@
 A :class:`Lesson` carries its runs as ordinary configs (so the page, the URL and the
 command line treat them like any other run), a one-line summary (its claim, the page's
 headline), a two-sentence explanation (folded under it), the lr plot's options it turns
-on, how many seeds its loss plot averages over (noisy surface), a reference to read next, a label per run and what the
-plots should draw (:class:`Mark`). :func:`marks` turns those into plain data from the runs'
-results; :func:`lesson_path` is the page path that opens a lesson, :func:`catalogue` the
-menu's entries.
+on, how many seeds its loss plot averages over (noisy surface), a reference to read next,
+a label per run, what the plots should draw (:class:`Mark`) and the folded panel the page
+opens with it when that panel's picture carries the claim (``open_panel``). :func:`marks`
+turns those into plain data from the runs' results; :func:`lesson_path` is the page path
+that opens a lesson, :func:`catalogue` the menu's entries.
 
 Every lesson's claim is checked against the engine's own numbers in tests/test_lessons.py.
 """
@@ -18,7 +19,7 @@ import numpy as np
 
 from .config import page_path, resolve
 from .lesson_catalogue import (  # noqa: F401 (the records are part of this API)
-    LESSON_LIST, SEEDS, Lesson, Mark, Reference)
+    LESSON_LIST, PANELS, SEEDS, Lesson, Mark, Reference)
 
 MAX_RUNS = 6
 """The page shows at most this many runs (the current one and its pins)."""

@@ -51,7 +51,8 @@ def test_there_are_the_lessons_of_the_issues():
     assert list(LESSONS) == ["lr-dilemma", "step-decay", "exponential-too-fast",
                              "cosine-vs-step", "adam-warmup", "sgdr", "one-cycle", "plateau",
                              "cyclic", "polynomial", "clip-first-steps", "plateau-validation",
-                             "saddle-escape", "himmelblau-basins", "rastrigin-large-lr"]
+                             "saddle-escape", "himmelblau-basins", "rastrigin-large-lr",
+                             "lr-band"]
 
 
 @pytest.mark.parametrize("lesson", LESSONS.values(), ids=LESSONS.keys())
@@ -67,6 +68,7 @@ def test_lesson_is_well_formed(lesson):
     assert lesson.reference.url.startswith("https://") and lesson.reference.title
     for mark in lesson.marks:
         assert mark.kind in lessons.MARK_KINDS and 0 <= mark.run < len(lesson.runs)
+    assert lesson.open_panel in ("", *lessons.PANELS)
 
 
 @pytest.mark.parametrize("lesson", LESSONS.values(), ids=LESSONS.keys())
@@ -436,6 +438,103 @@ def test_rastrigin_large_lr():
     assert np.std(decayed["loss"][-20:]) < 1e-3 * small["loss"][-1]   # settled
     # held constant, the same large lr keeps bouncing, higher than either
     assert np.std(large["loss"][-50:]) > 1 and mean_tail(large, 50) > small["loss"][-1]
+
+
+def band_decades(band) -> float:
+    lo, hi = band
+    return math.log10(hi / lo)
+
+
+def test_lr_band():
+    """The picture the lesson opens with (the sensitivity panel): each run's final loss
+    against the lr, one sweep per run, and the band of lrs that end at the page's target."""
+    from playground.web.comparison import DEFAULT_THRESHOLD
+    lesson = LESSONS["lr-band"]
+    assert lesson.open_panel == "sensitivity"
+    same = [{k: v for k, v in c.items() if k != "schedule"} for c in lesson.runs]
+    assert same[0] == same[1] == same[2]                      # one surface, optimizer, budget
+    assert [c["schedule"]["name"] for c in lesson.runs] == ["CosineAnnealingLR", "constant",
+                                                            "OneCycleLR"]
+    for r in results("lr-band"):                              # plain SGD in all three: the
+        assert np.all(r["momentum"] == 0)                     # one-cycle moves the lr only
+    target = DEFAULT_THRESHOLD
+    assert target == 1e-3
+    analyses = [tools.lr_sensitivity(c, threshold=target) for c in lesson.runs]
+    cosine, constant, cycle = bands = [tools.good_band(a) for a in analyses]
+    # the headline's numbers
+    words = [f"{lo:.2g} to {hi:.2g}" for lo, hi in bands]
+    assert words == ["0.013 to 1.8", "0.0056 to 0.024", "0.013 to 1.8"]
+    assert all(w in lesson.summary for w in words)
+    # the decaying bands' bars are over three times as long as the constant's (2.1 decades
+    # against 0.6; ×134 against ×4.2)
+    assert min(band_decades(cosine), band_decades(cycle)) > 3 * band_decades(constant)
+    assert min(cosine[1] / cosine[0], cycle[1] / cycle[0]) > 30 * constant[1] / constant[0]
+    # each band is every lr that ends at the target, no stray lr outside it
+    for a, (lo, hi) in zip(analyses, bands):
+        good = np.isfinite(a["final"]) & (a["final"] <= target)
+        assert np.array_equal(good, (a["lr"] >= lo) & (a["lr"] <= hi))
+    lr = analyses[0]["lr"]
+    step = lr[1] / lr[0]                                      # one grid step
+    # above: all three diverge past the stability limit 2/lambda = 2 (curvature 1); the
+    # decaying bands reach it, the constant's stops where its bouncing reaches the target
+    for a in analyses:
+        assert np.array_equal(a["diverged"], a["lr"] > 2.0)
+    assert cosine[1] == cycle[1] == lr[lr < 2.0].max()
+    sigma, steps = lesson.config["problem"]["noise_std"], lesson.config["steps"]
+    bounce = 2 * target / (sigma ** 2 + target)               # sigma^2 lr / (2 - lr) = target
+    assert bounce / step ** 2 < constant[1] <= bounce
+    # below: too small to arrive in the budget. A constant lr arrives once
+    # loss_0 exp(-2 lr T) is the target; a schedule once the lr it spends over the run,
+    # sum(lr_t) (about half of lr T for cosine and one-cycle), is as large: the lowest good
+    # lr is the first grid lr past that
+    for r, (lo, _) in zip(results("lr-band"), bands):
+        spent = float(np.sum(r["lr"], dtype=np.float64)) / lesson.config["optimizer"]["lr"]
+        crawl = math.log(float(r["loss"][0]) / target) / (2 * spent)
+        assert crawl <= lo < crawl * step
+    assert cosine[0] == cycle[0] > 2 * constant[0]
+    # the lesson's lr (the dotted line) lies in the decaying bands, above the constant's
+    lr0 = lesson.config["optimizer"]["lr"]
+    assert cosine[0] < lr0 < cosine[1] and cycle[0] < lr0 < cycle[1] and lr0 > constant[1]
+    # not one lucky seed: the mean final loss over 16 seeds has the same bands, to a step
+    for config, band in zip(lesson.runs, bands):
+        runs = [tools.lr_sensitivity({**config, "problem": {**config["problem"], "seed": k}},
+                                     threshold=target) for k in range(16)]
+        mean = {**runs[0], "final": np.mean([r["final"] for r in runs], axis=0)}
+        lo, hi = tools.good_band(mean)
+        assert band[0] / step <= lo * (1 + 1e-9) and lo <= band[0] * step * (1 + 1e-9)
+        assert band[1] / step <= hi * (1 + 1e-9) and hi <= band[1] * step * (1 + 1e-9)
+
+
+def test_lr_band_picture_draws_the_bands_and_the_page_opens_it():
+    from playground.web import lesson_view, sensitivity
+    from playground.web.figure_sensitivity import band_label, sensitivity_figure
+    lesson = LESSONS["lr-band"]
+    analyses = [tools.lr_sensitivity(c, threshold=1e-3) for c in lesson.runs]
+    fig = sensitivity_figure([(label, i, a) for i, (label, a)
+                              in enumerate(zip(lesson.labels, analyses))])
+    bars = [s for s in fig.layout.shapes if s.type == "line" and s.line.width > 5]
+    assert len(bars) == 3
+    for bar, a in zip(bars, analyses):
+        lo, hi = tools.good_band(a)
+        assert bar.x0 < lo < hi < bar.x1 and bar.x1 / bar.x0 < hi / lo * 1.34
+    texts = [n.text for n in fig.layout.annotations]
+    assert [band_label(tools.good_band(a)) for a in analyses] == texts[-3:]
+    assert texts[-3:] == ["0.0133 to 1.78 (×130)", "0.00562 to 0.0237 (×4.2)",
+                          "0.0133 to 1.78 (×130)"]
+    assert any(t == "target 0.001" for t in texts)
+    # the page: the lesson's panel says which panel to open, and that is the sensitivity one
+    stores = [c for c in lesson_view.lesson_panel(lesson).children
+              if getattr(c, "id", None) == "lesson-open-panel"]
+    assert [s.data for s in stores] == ["sensitivity"]
+    assert sensitivity.panel().id == lesson_view.PANEL_IDS["sensitivity"]
+    other = lesson_view.lesson_panel(LESSONS["lr-dilemma"])
+    assert not [c for c in other.children if getattr(c, "id", None) == "lesson-open-panel"]
+    # the panel the page opens sweeps the runs as written: one-cycle's max_lr (its default,
+    # the lr) follows the lr through the sweep, as the engine's sweep of the lesson's config
+    graph = sensitivity.update_sensitivity(lessons.lesson_path(lesson).split("&lesson=")[0],
+                                           "final", list(lesson.pins), "light", "0.001")
+    drawn = {tr.name: np.asarray(tr.y, dtype=np.float64) for tr in graph.figure.data}
+    np.testing.assert_array_equal(drawn["One-cycle"], analyses[2]["final"])
 
 
 # --- The command line --------------------------------------------------------------------

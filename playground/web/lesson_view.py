@@ -5,11 +5,14 @@ marks on the figures (the lessons themselves, their runs and marks, are
 A lesson opens by its link (``lesson=<name>`` plus its runs): the page rebuilds from the
 address. Its marks describe its own runs only, so they are drawn while the runs are
 exactly the lesson's, and the first change redraws without them (the ``lesson-marks``
-store says whether they are on the plots).
+store says whether they are on the plots). A lesson whose picture is in a folded panel
+(``Lesson.open_panel``) opens that panel as the page loads.
 """
 from __future__ import annotations
 
-from dash import Input, Output, clientside_callback, dcc, html
+import json
+
+from dash import Input, Output, State, clientside_callback, dcc, html
 
 from .. import lessons, tools
 from ..config import resolve
@@ -49,6 +52,12 @@ def marked_figures(figures: dict, lesson, runs, theme: str) -> dict:
     return lesson_figures(figures, marks, runs, theme, lesson.lr_options, threshold)
 
 
+PANEL_IDS = {"sensitivity": "sensitivity-tool"}
+"""The element of each folded panel a lesson can open (``lessons.PANELS``)."""
+PANEL_TITLES = {"sensitivity": "Loss against the lr"}
+"""What the lesson panel's link to the opened panel says."""
+
+
 def store(marked: bool):
     return dcc.Store(id="lesson-marks", data=marked)
 
@@ -56,12 +65,21 @@ def store(marked: bool):
 def lesson_panel(lesson):
     """The lesson above the plots: its claim as the headline, and folded away under the
     lesson's title its two sentences, a reference to read next and a link back to its
-    exact setup."""
+    exact setup. A lesson that opens a folded panel (``open_panel``) also says so to the
+    page (the ``lesson-open-panel`` store) and has a link down to the panel beside its
+    title."""
     if lesson is None:
         return None
     number = list(lessons.LESSONS).index(lesson.name) + 1
+    # a lesson whose picture is in a folded panel: the page opens it, and a link on the
+    # lesson's second line scrolls down to it
+    jump = [html.Button(f"{PANEL_TITLES[lesson.open_panel]} ↓", id="lesson-jump",
+                        className="lesson-jump"),
+            dcc.Store(id="lesson-open-panel", data=lesson.open_panel)] \
+        if lesson.open_panel else []
     return html.Section([
         html.P(lesson.summary, className="lesson-claim", id="lesson-claim"),
+        *jump,
         html.Details([
             html.Summary([html.Span(f"Lesson {number}: {lesson.title}",
                                     className="lesson-title"),
@@ -92,3 +110,23 @@ clientside_callback(
     }""",
     Output("lesson-menu", "className"), Input("lesson-menu", "value"),
     prevent_initial_call=True)
+
+
+# A lesson that opens a folded panel: open it once the page is drawn (the panel then asks
+# for its figure as if it had been clicked open).
+for _panel, _element in PANEL_IDS.items():
+    clientside_callback(
+        """function (panel) {
+            return panel === %r ? true : window.dash_clientside.no_update;
+        }""" % _panel,
+        Output(_element, "open"), Input("lesson-open-panel", "data"))
+
+# The lesson's link to the panel it opened: scroll the panel into view.
+clientside_callback(
+    """function (clicks, panel) {
+        var el = document.getElementById(%s[panel]);
+        if (clicks && el) { el.open = true; el.scrollIntoView({block: 'start'}); }
+        return window.dash_clientside.no_update;
+    }""" % json.dumps(PANEL_IDS),
+    Output("lesson-jump", "className"), Input("lesson-jump", "n_clicks"),
+    State("lesson-open-panel", "data"), prevent_initial_call=True)

@@ -17,7 +17,7 @@ from ..tools.sensitivity import lr_sensitivity
 from .comparison import DEFAULT_THRESHOLD
 from .components import number
 from .figure_sensitivity import sensitivity_figure
-from .state import runs_for
+from .state import current_run, runs_for
 from .style import GRAPH_CONFIG
 
 METRICS = [{"label": "final loss", "value": "final"}, {"label": "best loss", "value": "best"}]
@@ -47,17 +47,21 @@ def _analysis(config_json: str, threshold: float) -> dict:
 
 @callback(Output("sensitivity-result", "children"), Input("sensitivity-query", "data"),
           Input("sensitivity-metric", "value"), State("pins", "data"),
-          State("theme", "value"), State("threshold", "value"), prevent_initial_call=True)
+          Input("theme", "value"), Input("threshold", "value"), prevent_initial_call=True)
 def update_sensitivity(query, metric, pins, theme, threshold):
-    """One sweep per run (cached: a pinned run is swept once)."""
+    """One sweep per run (cached: a pinned run is swept once). Once the panel has been
+    opened, also redrawn when the page's theme or loss threshold (the target) changes."""
     if not query:
         return dash.no_update
     threshold = number(threshold)
     threshold = threshold if threshold is not None and 0 < threshold < math.inf \
         else DEFAULT_THRESHOLD
     runs = runs_for(query, pins)
-    analyses = [(v.label, v.slot, _analysis(json.dumps(v.run, sort_keys=True), threshold))
-                for v in runs]
+    # each run's config as written, not resolved: a default that follows the lr (OneCycleLR's
+    # and CyclicLR's max_lr) must follow it through the sweep too
+    configs = [current_run(query), *(pins or [])]
+    analyses = [(v.label, v.slot, _analysis(json.dumps(c, sort_keys=True), threshold))
+                for v, c in zip(runs, configs)]
     metric = metric if metric in ("final", "best") else "final"
     figure = sensitivity_figure(analyses, theme if theme in ("light", "dark") else "light",
                                 metric)
@@ -76,13 +80,17 @@ def use_clicked_lr(click):
     return float(f"{lr:.3g}") if math.isfinite(lr) and lr > 0 else dash.no_update
 
 
+# The panel asks for its figure when it is opened (a click on its summary, or a lesson
+# that opens it: ``lesson_view``) and on every change while it is open.
 clientside_callback(
-    """function (query, clicks) {
+    """function (query, clicks, open) {
         var el = document.getElementById('sensitivity-tool');
         var trig = (dash_clientside.callback_context.triggered || []).map(function (t) {
             return t.prop_id; });
-        var opened = trig.indexOf('sensitivity-summary.n_clicks') >= 0;
+        var opened = trig.indexOf('sensitivity-summary.n_clicks') >= 0 ||
+                     (trig.indexOf('sensitivity-tool.open') >= 0 && open);
         return (opened || (el && el.open)) ? query : window.dash_clientside.no_update;
     }""",
     Output("sensitivity-query", "data"), Input("page-query", "data"),
-    Input("sensitivity-summary", "n_clicks"), prevent_initial_call=True)
+    Input("sensitivity-summary", "n_clicks"), Input("sensitivity-tool", "open"),
+    prevent_initial_call=True)
