@@ -8,7 +8,7 @@ It prints, for this machine and in one run:
 
 1. the cold start of a server worker, in fresh interpreters: ``import playground``, then
    what ``warm_up()`` compiles before the worker answers /health, entry point by entry point
-   (``simulate({})`` compiles ``_run_one``, ``simulate_batch([{}])`` ``_run_many``), each
+   (``simulate({})`` compiles the one program; ``simulate_batch([{}])`` shares it), each
    split into tracing, lowering and XLA's compile, and the whole ``warm_up()``; first with
    no persistent compilation cache, then with JAX's persistent cache (a temporary
    directory: one child fills it, the next child loads from it, as a restarted worker
@@ -23,7 +23,11 @@ It prints, for this machine and in one run:
    distance between their final points and the playground's;
 4. the speed-up over both, next to the targets (>= 1000x vs torch, >= 50x vs NumPy);
 5. ``simulate_batch`` on 8 mixed configs;
-6. warm ``simulate`` time against the number of steps (up to 10,000).
+6. warm ``simulate`` time against the number of steps (up to 10,000);
+7. ``playground.sweep`` of 64 lrs of the 1,000-step run, batched (now) against one call
+   of the compiled program per value (before), a loop of ``simulate`` and
+   ``simulate_batch``, in interleaved rounds;
+8. where a warm sweep's time goes (cProfile): host work against waiting for the device.
 
 Timings are wall-clock (``time.perf_counter``) of the whole call, config dict in and NumPy
 arrays out: R rounds of N calls each; "median" and "min" are over the rounds of the mean
@@ -205,17 +209,20 @@ def breakdown(playground, engine) -> None:
         from playground.config import resolve
         run = resolve(CONFIG)
         fvec, ivec = engine.pack(run)
-        steps = np.int32(run["steps"])
-        table, final, div = engine._run_one(fvec, ivec, steps)
+        one = engine._batch_args([(fvec, ivec, run["steps"])])
+        first = engine._batch_args([(fvec, ivec, 1)])
+        table, finals, div = engine._run_many(*one)
         parts = [
             ("resolve(config)", lambda: resolve(CONFIG)),
             ("pack(run)", lambda: engine.pack(run)),
+            ("program's arguments (a batch of one)", lambda: engine._batch_args(
+                [(fvec, ivec, run["steps"])])),
             ("compiled run, 1,000 steps", lambda: jax.block_until_ready(
-                engine._run_one(fvec, ivec, steps))),
+                engine._run_many(*one))),
             ("compiled run, 1 step (fixed cost)", lambda: jax.block_until_ready(
-                engine._run_one(fvec, ivec, np.int32(1)))),
+                engine._run_many(*first))),
             ("device -> NumPy + result dict", lambda: engine._result(
-                np.asarray(table), np.asarray(final), div, run["steps"])),
+                np.asarray(table), np.asarray(finals)[0], np.asarray(div)[0], run["steps"])),
             ("floor: jit call of a no-op", lambda: jax.block_until_ready(_noop(fvec, ivec))),
         ]
     except Exception as exc:  # noqa: BLE001 - a benchmark, not a test
@@ -227,6 +234,19 @@ def breakdown(playground, engine) -> None:
         fn()
         t = bench(fn, rounds=5, number=200)
         print(f"    {label:36s} {fmt_t(t['median'])}")
+
+
+def sweep_one_call_per_value(playground, engine, config: dict, field: str, values) -> list:
+    """The sweep as it ran before batching: each value's run its own call of the compiled
+    program (all dispatched before the first is read back), for comparison."""
+    from playground.config import resolve
+    from playground.sweeps import _set
+    base = resolve(config)
+    runs = [resolve(_set(config, base, field, v)) for v in values]
+    pending = [(run["steps"], engine._run_many(*engine._batch_args(
+        [(*engine.pack(run), run["steps"])]))) for run in runs]
+    return [engine._result(np.asarray(table), np.asarray(finals)[0], np.asarray(div)[0], n)
+            for n, (table, finals, div) in pending]
 
 
 def _noop(fvec, ivec):
@@ -288,8 +308,9 @@ def main() -> None:
         c = cold_x64[root]
         print(f"    {'this checkout' if root == ROOT else root:30s} import "
               f"{fmt_t(c['import_playground']).strip()}, warm_up() "
-              f"{fmt_t(c['warm_up']).strip()} (_run_one {fmt_t(c['one']['wall']).strip()}, "
-              f"_run_many {fmt_t(c['many']['wall']).strip()}); result dtype {c['dtype']}")
+              f"{fmt_t(c['warm_up']).strip()} (simulate({{}}) "
+              f"{fmt_t(c['one']['wall']).strip()}, simulate_batch([{{}}]) "
+              f"{fmt_t(c['many']['wall']).strip()}); result dtype {c['dtype']}")
 
     # Warm up this process.
     t0 = time.perf_counter()
@@ -402,18 +423,55 @@ def main() -> None:
     lrs = log_range(1e-4, 1.0, 64)
     singles = [dict(CONFIG, optimizer=dict(CONFIG["optimizer"], lr=v)) for v in lrs]
     traces0 = engine.TRACES["count"]
-    playground.sweep(CONFIG, "optimizer.lr", lrs)
-    t_sweep = bench(lambda: playground.sweep(CONFIG, "optimizer.lr", lrs), rounds=5, number=3)
-    t_loop = bench(lambda: [playground.simulate(c) for c in singles], rounds=5, number=3)
-    t_batch = bench(lambda: playground.simulate_batch(singles), rounds=5, number=3)
+    swept = playground.sweep(CONFIG, "optimizer.lr", lrs)
+    per_call = sweep_one_call_per_value(playground, engine, CONFIG, "optimizer.lr", lrs)
+    cases = {  # interleaved rounds: the machine's load hits every case alike
+        "sweep (batched: now)": lambda: playground.sweep(CONFIG, "optimizer.lr", lrs),
+        "sweep (one call per value: before)": lambda: sweep_one_call_per_value(
+            playground, engine, CONFIG, "optimizer.lr", lrs),
+        "64 x simulate() in a loop": lambda: [playground.simulate(c) for c in singles],
+        "simulate_batch(64 configs)": lambda: playground.simulate_batch(singles),
+    }
+    times = {name: [] for name in cases}
+    for _ in range(5):
+        for name, fn in cases.items():
+            times[name].append(bench(fn, rounds=1, number=3)["median"])
     row("", "median", "min", "per value", "rounds x calls")
-    for name, t in (("sweep (64 values)", t_sweep), ("64 x simulate() in a loop", t_loop),
-                    ("simulate_batch(64 configs)", t_batch)):
-        row(name, fmt_t(t["median"]), fmt_t(t["min"]), fmt_t(t["median"] / 64),
-            f'{t["rounds"]} x {t["number"]}')
-    print(f"  loop / sweep {t_loop['median'] / t_sweep['median']:.1f}x (target >= 8x, "
-          f"sweep <= 10 ms); re-traces during timing: {engine.TRACES['count'] - traces0}")
-
+    for name, ts in times.items():
+        row(name, fmt_t(statistics.median(ts)), fmt_t(min(ts)),
+            fmt_t(statistics.median(ts) / 64), "5 x 3")
+    t_sweep = statistics.median(times["sweep (batched: now)"])
+    t_loop = statistics.median(times["64 x simulate() in a loop"])
+    t_before = statistics.median(times["sweep (one call per value: before)"])
+    print(f"  loop / sweep {t_loop / t_sweep:.1f}x (target >= 8x, sweep <= 10 ms: "
+          f"{'met' if t_loop / t_sweep >= 8 and t_sweep <= 0.010 else 'NOT MET'}); "
+          f"one call per value / sweep {t_before / t_sweep:.1f}x")
+    same = all(np.array_equal(a[k], b[k], equal_nan=True) for a, b in zip(swept, per_call)
+               for k in ("lr", "path", "loss", "grad_norm"))
+    print(f"  batched results equal to one call per value, bit for bit: {same}; "
+          f"re-traces during timing: {engine.TRACES['count'] - traces0}")
+    section("8. Where a warm sweep of 64 values goes (each phase timed alone, 5 x 3 calls)")
+    from playground.config import resolve
+    from playground.sweeps import _set
+    base = resolve(CONFIG)
+    runs = [resolve(_set(CONFIG, base, "optimizer.lr", v)) for v in lrs]
+    packed = [(*engine.pack(run), run["steps"]) for run in runs]
+    chunks = [engine._batch_args(packed[a:b]) for a, b in engine._chunks([1000] * 64)]
+    outs = [engine._run_many(*args) for args in chunks]
+    phases = {
+        "resolve the 64 configs": lambda: [resolve(_set(CONFIG, base, "optimizer.lr", v))
+                                           for v in lrs],
+        "pack the 64 runs": lambda: [engine.pack(run) for run in runs],
+        f"compiled program ({len(chunks)} calls, to the last result)": lambda: (
+            jax.block_until_ready([engine._run_many(*args) for args in chunks])),
+        "device -> NumPy + 64 result dicts": lambda: [
+            engine._result(np.asarray(t)[args[3][j]:args[3][j] + 1000], np.asarray(f)[j],
+                           np.asarray(d)[j], 1000)
+            for (t, f, d), args in zip(outs, chunks) for j in range(int(args[4]))],
+    }
+    for label, fn in phases.items():
+        t = bench(fn, rounds=5, number=3)
+        print(f"    {label:52s} {fmt_t(t['median'])}")
     print()
     print(f"load avg at the end: {os.getloadavg()}")
     print(f"Total benchmark time: {time.perf_counter() - t_start:.1f} s")

@@ -11,8 +11,15 @@ The schedule's learning rates and momenta (and the noise) are computed ``SPAN`` 
 time, vectorised, for the run's spans only; then one loop runs the run's steps, and the
 rows past its end stay NaN. A typed surface (``formula``, docs/run-format.md §9.1) is
 data too: its program sits at the end of the vectors (layout.py) and runs in step loops of
-its own, so the built-in loops neither read it nor grow. ``simulate_batch`` runs each config through the same compiled
-function, so a process compiles one program.
+its own, so the built-in loops neither read it nor grow.
+
+The compiled program runs a batch: up to ``BATCH`` runs, one after the other inside one
+call, their steps written to one shared table of CAP rows (``run_packed``). ``simulate``
+is a batch of one; ``simulate_batch`` and ``playground.sweep`` batch many runs per call, so
+a run in a batch costs its steps plus a few kernel launches, and a process compiles one
+program. Each run's loops run in turn, every loop but the run's own for 0 steps: with no
+conditional around them the table is updated in place (the branches of a conditional
+would each copy it first).
 
 The shapes are chosen for XLA's CPU backend, which compiles a loop into a single native
 function when one iteration reads and writes little (under about 1 kB; else every step
@@ -154,9 +161,27 @@ switch (which clamps its index) is the same as without it."""
 assert _FORMULA == len(_SURFS) - 1
 
 
+def _fresh_inputs(dtype):
+    """The buffers of a run's per-step inputs (lr, momentum, noise), CAP steps each. A run
+    writes the spans it uses before it reads them, so runs in sequence can share them."""
+    return jnp.zeros(CAP, dtype), jnp.zeros(CAP, dtype), jnp.zeros((CAP, 2), dtype)
+
+
 def _trajectory(fvec, ivec, n_active):
-    """One whole run of ``n_active`` steps (the run's steps)."""
+    """One whole run of ``n_active`` steps (the run's steps): its table (rows past the run's
+    end NaN), final loss and point, and diverged_at."""
     TRACES["count"] += 1
+    dtype = fvec.dtype
+    table0 = jnp.full((CAP, 8), jnp.asarray(jnp.nan, dtype))
+    _, table, final, diverged_at = _run_into(fvec, ivec, n_active, _fresh_inputs(dtype),
+                                             table0, jnp.int32(0))
+    return table, final, diverged_at
+
+
+def _run_into(fvec, ivec, n_active, inputs, table, offset):
+    """One whole run of ``n_active`` steps, its step t written to row ``offset + t`` of
+    ``table``, its per-step inputs computed into the buffers ``inputs`` (see
+    :func:`_fresh_inputs`). Returns (inputs, table, final, diverged_at)."""
     dtype = fvec.dtype
     nan = jnp.asarray(jnp.nan, dtype)
     opts, surfs, scheds = _OPTS, _SURFS, _SCHEDS
@@ -290,10 +315,9 @@ def _trajectory(fvec, ivec, n_active):
         return jax.tree.map(lambda a, b: lax.dynamic_update_slice_in_dim(a, b, s0 * SPAN, 0),
                             inputs, (lr, mom, shifts))
 
-    lrs, moms, shifts = lax.fori_loop(0, n_spans, span_inputs, (
-        jnp.zeros(CAP, dtype), jnp.zeros(CAP, dtype), jnp.zeros((CAP, 2), dtype)))
+    lrs, moms, shifts = lax.fori_loop(0, n_spans, span_inputs, inputs)
 
-    # The steps: one loop over the run's steps per optimizer, chosen by lax.switch. XLA's
+    # The steps: one loop per optimizer (the run's runs its steps, the others 0). XLA's
     # CPU backend compiles a loop whose body reads and writes less than about 1 kB per
     # iteration into one native function (its small-while-loop pass); any bigger, and every
     # step dispatches each kernel of the body through the runtime, several times slower.
@@ -302,25 +326,29 @@ def _trajectory(fvec, ivec, n_active):
     # A typed surface gets loops of its own (one more lax.switch branch in these loops would
     # take every run off XLA's native-loop path: measured ~27x slower).
     def make_loop(o, typed):
+        """The body of the step loop of optimizer ``o`` (on the typed surface if ``typed``)."""
         step = make_step(o, typed)
 
         def body(t, carry):
             state, table = carry
             state, row = step(state, t, lrs[t], moms[t],
                               lax.dynamic_index_in_dim(shifts, t, keepdims=False))
-            return state, lax.dynamic_update_index_in_dim(table, row, t, 0)
+            return state, lax.dynamic_update_index_in_dim(table, row, offset + t, 0)
 
-        return lambda carry: lax.fori_loop(0, n_active, body, carry)
-
-    def make_run(o):
-        builtin, typed = make_loop(o, False), make_loop(o, True)
-        return lambda carry: lax.cond(is_formula, typed, builtin, carry)
+        return body
 
     start = Q.start
     state0 = _state_to(start, init_state(start), plateau_init(Q.lr0), jnp.asarray(True),
                        jnp.asarray(-1, jnp.int32))
-    table0 = jnp.full((CAP, 8), nan)  # rows of steps past the run's end stay NaN
-    state, table = lax.switch(i_opt, [make_run(o) for o in opts], (state0, table0))
+    # Every loop in turn, each for the run's steps if it is the run's, else for 0 steps:
+    # no conditional around the loops, so the table is updated in place (a conditional's
+    # branches would each copy it first) and a loop that is not the run's costs one test.
+    carry = (state0, table)
+    for k, o in enumerate(opts):
+        for typed in (False, True):
+            mine = (i_opt == k) & (is_formula == typed)
+            carry = lax.fori_loop(0, jnp.where(mine, n_active, 0), make_loop(o, typed), carry)
+    state, table = carry
     p, _, _, alive, diverged_at = _state_from(state)
     # the final point: every surface's loss there, picked without a conditional
     final_loss = _select([s.loss(p, Q.prob[s.name]) for s in surfs[:_FORMULA]]
@@ -330,19 +358,54 @@ def _trajectory(fvec, ivec, n_active):
     final = jnp.where(final_ok, jnp.stack([final_loss, p[0], p[1]]), nan)
     # rows are steps; columns lr, momentum, observed loss, grad norm, loss, x, y, and the
     # grad norm after clipping
-    return table, final, diverged_at
+    return (lrs, moms, shifts), table, final, diverged_at
 
 
-_run_one = jax.jit(_trajectory)
-_run_many = _run_one
-"""The batch entry point is the single one: ``simulate_batch`` runs each config through
-``_run_one``. (It was a ``vmap`` of a generic trajectory: a second program, about as long to
-compile as the first, that ran every optimizer's update for every config, and no faster on
-XLA's CPU backend than as many single runs.)"""
+BATCH = 16
+"""At most this many runs per call of the compiled program."""
+
+
+def _batch(fvecs, ivecs, n_active, offsets, n_runs):
+    """Runs 0 .. ``n_runs - 1`` of the batch, one after the other: run k is (``fvecs[k]``,
+    ``ivecs[k]``) for ``n_active[k]`` steps, its step t written to row ``offsets[k] + t`` of
+    one shared table of CAP rows (so the runs' steps must add up to at most CAP). Returns
+    the table, the final rows (BATCH, 3) and diverged_at (BATCH,); entries of the runs past
+    ``n_runs`` are NaN and -1.
+
+    One run at a time, not a ``vmap``: each run keeps the single run's loops (XLA compiles
+    each into one native function) and only its own branches execute; a batch shares the
+    call, the table and the per-step input buffers, so a run in a batch costs its steps
+    and a few dozen kernel launches."""
+    TRACES["count"] += 1
+    dtype = fvecs.dtype
+    nan = jnp.asarray(jnp.nan, dtype)
+
+    def one(k, carry):
+        inputs, table, finals, diverged = carry
+        pick = lambda a: lax.dynamic_index_in_dim(a, k, keepdims=False)  # noqa: E731
+        inputs, table, final, d = _run_into(pick(fvecs), pick(ivecs), pick(n_active), inputs,
+                                            table, pick(offsets))
+        return (inputs, table, lax.dynamic_update_index_in_dim(finals, final, k, 0),
+                lax.dynamic_update_index_in_dim(diverged, d, k, 0))
+
+    _, table, finals, diverged = lax.fori_loop(0, n_runs, one, (
+        _fresh_inputs(dtype), jnp.full((CAP, 8), nan), jnp.full((BATCH, 3), nan),
+        jnp.full((BATCH,), -1, jnp.int32)))
+    return table, finals, diverged
+
+
+_run_many = jax.jit(_batch)
+_run_one = _run_many
+"""The one compiled program: ``simulate`` is a batch of one run, ``simulate_batch`` and
+``playground.sweep`` batches of up to BATCH. (A ``vmap`` of the trajectory over a batch's
+float vectors was measured slower on XLA's CPU backend: the batched loop body outgrows the
+size under which XLA compiles a loop into one native function, and every optimizer's
+update ran for every run.)"""
 
 
 def _result(table: np.ndarray, final: np.ndarray, diverged_at, steps: int) -> dict:
-    """The contract's arrays from the output table (row ``steps`` gets the final point)."""
+    """The contract's arrays from a run's rows of the table (row ``steps`` gets the final
+    point)."""
     loss_xy = np.concatenate([table[:steps, 4:7], final[None]])
     d = int(diverged_at)
     return {"lr": table[:steps, 0], "momentum": table[:steps, 1],
@@ -352,12 +415,51 @@ def _result(table: np.ndarray, final: np.ndarray, diverged_at, steps: int) -> di
             "diverged_at": None if d < 0 else d}
 
 
+def _chunks(steps: list[int]) -> list[tuple[int, int]]:
+    """The runs (by their steps) split into consecutive batches, as (first, end) indices:
+    at most BATCH runs and CAP steps in all per batch."""
+    out, first, total = [], 0, 0
+    for k, n in enumerate(steps):
+        if k > first and (k - first == BATCH or total + n > CAP):
+            out.append((first, k))
+            first, total = k, 0
+        total += n
+    return out + [(first, len(steps))] if steps else out
+
+
+def _batch_args(packed: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple:
+    """The compiled program's arguments for one batch of packed runs (see :func:`_batch`)."""
+    (f0, i0, _) = packed[0]
+    fvecs, ivecs = np.zeros((BATCH, f0.shape[0]), f0.dtype), np.zeros((BATCH, i0.shape[0]),
+                                                                        np.int32)
+    n_active, offsets = np.zeros(BATCH, np.int32), np.zeros(BATCH, np.int32)
+    off = 0
+    for j, (fvec, ivec, n) in enumerate(packed):
+        fvecs[j], ivecs[j], n_active[j], offsets[j] = fvec, ivec, n, off
+        off += n
+    return fvecs, ivecs, n_active, offsets, np.int32(len(packed))
+
+
+def run_packed(packed: list[tuple[np.ndarray, np.ndarray, int]]) -> list[dict]:
+    """Results of runs given packed, as (float vector, int vector, steps): in batches
+    through the one compiled program, every batch dispatched before the first is read."""
+    pending = []
+    for first, end in _chunks([n for _, _, n in packed]):
+        args = _batch_args(packed[first:end])
+        pending.append((packed[first:end], args[3], _run_many(*args)))
+    results = []
+    for batch, offsets, (table, finals, diverged) in pending:
+        table, finals, diverged = np.asarray(table), np.asarray(finals), np.asarray(diverged)
+        for j, (_, _, n) in enumerate(batch):
+            rows = table[offsets[j]:offsets[j] + n]
+            results.append(_result(rows, finals[j], diverged[j], n))
+    return results
+
+
 def simulate(config: dict) -> dict:
     """Run one config (docs/run-format.md §6, §7) and return its arrays as NumPy."""
     run = resolve(config)
-    fvec, ivec = pack(run)
-    table, final, diverged_at = _run_one(fvec, ivec, np.int32(run["steps"]))
-    return _result(np.asarray(table), np.asarray(final), diverged_at, run["steps"])
+    return run_packed([(*pack(run), run["steps"])])[0]
 
 
 def simulate_strided(config: dict, stride: int, offset: int = 0) -> dict:
@@ -367,21 +469,15 @@ def simulate_strided(config: dict, stride: int, offset: int = 0) -> dict:
     format: the pitfalls use it to draw a scheduler stepped per micro-batch. (The
     ReduceLROnPlateau state is stepped once per step regardless.) Same compiled program."""
     run = resolve(config)
-    fvec, ivec = pack(run, int(stride), int(offset))
-    table, final, diverged_at = _run_one(fvec, ivec, np.int32(run["steps"]))
-    return _result(np.asarray(table), np.asarray(final), diverged_at, run["steps"])
+    return run_packed([(*pack(run, int(stride), int(offset)), run["steps"])])[0]
 
 
 def simulate_batch(configs: list[dict]) -> list[dict]:
-    """Run several configs: each through the compiled single run, all dispatched before the
-    first result is read back."""
+    """Run several configs: in batches through the one compiled program."""
     runs = [resolve(c) for c in configs]
-    pending = [_run_one(*pack(run), np.int32(run["steps"])) for run in runs]
-    return [_result(np.asarray(table), np.asarray(final), diverged_at, run["steps"])
-            for run, (table, final, diverged_at) in zip(runs, pending)]
+    return run_packed([(*pack(run), run["steps"]) for run in runs])
 
 
 def warm_up() -> None:
-    """Compile the engine (once per process and dtype): both entry points share it."""
+    """Compile the engine (once per process and dtype): every entry point shares it."""
     simulate({})
-    simulate_batch([{}])

@@ -4,22 +4,19 @@
 value is checked exactly as ``simulate`` would check it (a bad one is a ``ConfigError``
 naming the field and the value's position) and the results are equal to ``simulate``'s.
 
-How it runs. Each value's run goes through the engine's one compiled program, all of them
-dispatched before the first result is read back (as ``simulate_batch`` does), so a sweep
-never compiles and each result is ``simulate``'s, bit for bit. A ``vmap`` of the engine's
-trajectory over the values (the float vector batched, the choices shared, so that only
-the run's own branches execute) was measured and left out: on XLA's CPU backend the
-batched loop body outgrows the size under which a loop compiles into one native function,
-and 64 values of a 1,000-step run took 72-96 ms against 40-60 ms dispatched one by one
-(bench/engine.py, section 7), besides a second program to compile at start-up.
+How it runs. The values' runs go through the engine's one compiled program in batches
+(``engine.run_packed``): up to ``engine.BATCH`` runs per call, one after the other inside
+the call, their steps written to one shared table. So a sweep never compiles, each result
+is ``simulate``'s bit for bit (the same program, the same loops), and a run costs its steps
+plus a few microseconds, not a call of its own. A ``vmap`` of the trajectory over the
+values was measured slower (72-96 ms for 64 values of a 1,000-step run): on XLA's CPU
+backend the batched loop body outgrows the size under which a loop compiles into one
+native function. bench/engine.py, section 7, measures a sweep against one call per value.
 """
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Sequence
-
-import numpy as np
 
 from . import engine
 from .config import resolve
@@ -27,17 +24,19 @@ from .params import ConfigError
 
 
 def _set(config: dict, base: dict, field: str, value) -> dict:
-    """A deep copy of ``config`` with the dotted ``field`` set to ``value`` (a section the
-    config leaves to its default is written out with the default's name, from ``base``, the
-    resolved config)."""
-    out = copy.deepcopy(config)
+    """``config`` with the dotted ``field`` set to ``value``: the dicts on the field's path
+    copied, the rest shared (a section the config leaves to its default is written out with
+    the default's name, from ``base``, the resolved config)."""
+    out = dict(config)
     parts = field.split(".")
     node, resolved = out, base
     for key in parts[:-1]:
         resolved = resolved.get(key) if isinstance(resolved, dict) else None
-        if node.get(key) is None and isinstance(resolved, dict):
-            node[key] = {"name": resolved["name"]} if "name" in resolved else {}
-        node = node[key]
+        child = node.get(key)
+        if child is None and isinstance(resolved, dict):
+            child = {"name": resolved["name"]} if "name" in resolved else {}
+        node[key] = child = dict(child) if isinstance(child, dict) else child
+        node = child
     node[parts[-1]] = value
     return out
 
@@ -69,9 +68,7 @@ def sweep(config: dict, field: str, values: Sequence) -> list[dict]:
             runs.append(resolve(_set(config, base, field, value)))
         except ConfigError as e:
             raise ConfigError(e.field, f"{e.message} (value {i} of the sweep)") from None
-    pending = [engine._run_one(*engine.pack(run), np.int32(run["steps"])) for run in runs]
-    return [engine._result(np.asarray(table), np.asarray(final), diverged_at, run["steps"])
-            for run, (table, final, diverged_at) in zip(runs, pending)]
+    return engine.run_packed([(*engine.pack(run), run["steps"]) for run in runs])
 
 
 def log_range(low: float, high: float, n: int) -> list[float]:

@@ -70,6 +70,33 @@ def test_many_values_come_back_in_order():
         same(result, playground.simulate(with_value(ROSENBROCK_ADAM, "optimizer.lr", value)))
 
 
+def test_a_sweep_over_several_batches_gives_simulate_for_every_value():
+    # more values than one call of the program takes (engine.BATCH), and runs whose steps
+    # add up to more than its table (engine.CAP): each run lands in its own rows
+    values = log_range(1e-3, 2.0, engine.BATCH + 5)
+    got = playground.sweep(NOISY_SGD, "optimizer.lr", values)
+    for value, result in zip(values, got):
+        same(result, playground.simulate(with_value(NOISY_SGD, "optimizer.lr", value)))
+    steps = [6000, 1, 5000, 4000, 2]
+    got = playground.sweep(PLATEAU_RMSPROP, "steps", steps)
+    for n, result in zip(steps, got):
+        assert result["loss"].shape == (n + 1,)
+        same(result, playground.simulate(with_value(PLATEAU_RMSPROP, "steps", n)))
+
+
+def test_a_batch_of_mixed_runs_gives_each_runs_own_result():
+    # one call holding every optimizer, a typed surface and a diverging run
+    configs = [ROSENBROCK_ADAM, NOISY_SGD, PLATEAU_RMSPROP,
+               {"problem": {"name": "formula", "f": "x^2 + 3*y^2"}, "steps": 80,
+                "optimizer": {"name": "adamw", "lr": 0.1}},
+               {"problem": {"name": "quadratic_bowl"}, "steps": 60,
+                "optimizer": {"name": "sgd", "lr": 3.0}}]
+    got = playground.simulate_batch(configs)
+    assert got[-1]["diverged_at"] is not None
+    for config, result in zip(configs, got):
+        same(result, playground.simulate(config))
+
+
 def test_a_section_left_to_its_default_can_be_swept():
     got = playground.sweep({"steps": 50}, "optimizer.lr", [0.01, 0.1])
     same(got[1], playground.simulate({"steps": 50, "optimizer": {"name": "adam", "lr": 0.1}}))
