@@ -97,11 +97,11 @@ COLD_CHILD = textwrap.dedent("""
         warm.append((time.perf_counter() - t) / 50)
     native = None
     try:  # loops XLA compiled into one native function each (its small-while-loop pass)
-        import numpy as np
         from playground import engine
         from playground.config import resolve
         run = resolve(config)
-        text = engine._run_one.lower(*engine.pack(run), np.int32(run["steps"])).compile().as_text()
+        args = engine._batch_args([(*engine.pack(run), run["steps"])])
+        text = engine._run_many.lower(*args).compile().as_text()
         native = [text.count('xla_cpu_small_call="true"'), text.count(" while(")]
     except Exception:
         pass
@@ -175,8 +175,8 @@ def print_cold(runs: dict, roots: list[str]) -> None:
         print(f"  {title}")
         rs = [runs[root][mode] for root in roots]
         line("  import playground (incl. jax)", [t(_median(r, "import_playground")) for r in rs])
-        for key, label in [("one", "simulate({}): compiles _run_one"),
-                           ("many", "simulate_batch([{}]): _run_many")]:
+        for key, label in [("one", "simulate({}): compiles the one program"),
+                           ("many", "simulate_batch([{}]): compiles nothing more")]:
             line(f"  {label}", [t(_median(r, key, "wall")) for r in rs])
             line("    trace + lower + XLA (or cache load)", [
                 "{:.2f}+{:.2f}+{:.2f} s".format(_median(r, key, "trace"),
