@@ -25,7 +25,7 @@ The shapes are chosen for XLA's CPU backend, which compiles a loop into a single
 function when one iteration reads and writes little (under about 1 kB; else every step
 dispatches each kernel of the loop body through its runtime, several times slower), and
 whose compile time grows with the number of kernels. See bench/engine.py for the figures.
-The budget is tight: in float32 the RMSprop loop reads and writes 1018 of its 1024 bytes
+The budget is tight: in float32 the RMSprop loop reads and writes 1017 of its 1024 bytes
 per step (measure a loop's figure by bisecting XLA's threshold, e.g. ``XLA_FLAGS=
 --xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1000``, and counting
 ``xla_cpu_small_call="true"`` in the compiled text, as bench/engine_cold.py does).

@@ -22,6 +22,7 @@ ReduceLROnPlateau the LinearLR is stepped while t < W and the plateau from t = W
 Divergence: the first path index k whose loss is non-finite or > ``blowup``
 ends the run; every array holds NaN from index k on.
 """
+import contextlib
 import math
 
 import numpy as np
@@ -57,6 +58,38 @@ def surface_loss(problem, p):
     if name == "rosenbrock":
         return (problem["a"] - x) ** 2 + problem["b"] * (y - x ** 2) ** 2
     raise NotImplementedError(f"no torch reference for problem {name!r}")
+
+
+@contextlib.contextmanager
+def sqrt_calls(correctly_rounded: bool):
+    """Watch (and optionally replace) ``Tensor.sqrt`` and ``Tensor.sqrt_``, the square
+    roots ``torch.optim.Adam``/``AdamW``/``RMSprop`` take once per step (foreach=False).
+
+    Torch's CPU sqrt goes through MKL's vdSqrt (high-accuracy mode), which is not correctly
+    rounded: for about 1 argument in 80 it returns a neighbour of the correctly rounded
+    square root. Yields a list that gets, per call, whether torch's result differed from
+    the correctly rounded one (NumPy's sqrt, IEEE 754). With ``correctly_rounded`` the call
+    returns the correctly rounded root instead of torch's; every other operation stays
+    torch's own."""
+    sqrt, sqrt_ = torch.Tensor.sqrt, torch.Tensor.sqrt_
+    off = []
+
+    def root(x):
+        theirs = sqrt(x)
+        ours = torch.from_numpy(np.sqrt(x.detach().numpy()))
+        off.append(not torch.equal(theirs, ours))
+        return ours if correctly_rounded else theirs
+
+    def root_(x):
+        with torch.no_grad():
+            x.copy_(root(x))
+        return x
+
+    torch.Tensor.sqrt, torch.Tensor.sqrt_ = root, root_
+    try:
+        yield off
+    finally:
+        torch.Tensor.sqrt, torch.Tensor.sqrt_ = sqrt, sqrt_
 
 
 def make_optimizer(opt_cfg, params):
