@@ -1,13 +1,13 @@
 /* Scrubbing: while a slider is dragged, the plots follow it with no server round trip per
    frame (playground/web/scrub.py says how the frames are made).
 
-   dash_clientside.scrub.drag runs on each move of the lr slider or of a parameter's slider
-   (playground/web/sliders.py; their drag_value). On the
-   first move for a run it asks the server for the frames (one sweep over the slider's
-   positions, the scrub-request store); each move then draws the frame of the slider's
-   position: the current run's lr, loss and path (Plotly.restyle of its traces, at most
-   one redraw per animation frame), the lr box, and the status line. Letting go sets the
-   slider's value; the main callback then draws the exact run, as for any change.
+   A grab of the lr slider or of a parameter's slider (playground/web/sliders.py) asks the
+   server for the frames of the run, once per run and slider (one sweep over the slider's
+   positions: the scrub-request store, answered in scrub-data). Each change of the thumb's
+   value then draws the frame of the slider's position: the current run's lr, loss and
+   path (moved with Plotly.animate, at most once per animation frame), the slider's box and
+   the status line. Letting go sets the slider's value; the main callback then draws the
+   exact run, as for any change.
 
    The frames do not depend on the lr the run had before the grab (they replace it), so
    they stay good while only the lr changes: a run's key is its query without the swept
@@ -22,7 +22,8 @@
     frames: null,   // the decoded answer for the run `key`
     key: null,
     asked: null,    // the key of the run whose frames are on their way
-    position: null, // the slider's latest position
+    slider: null,   // the held slider ("lr-slider" or a form key) and its element
+    root: null,
     drawn: -1,      // the frame on the plots
     grabbed: false, // the slider is held (pointer down on it)
     saved: [],      // [{gd, axis}]: each y axis as it was before the scrub changed it
@@ -50,7 +51,10 @@
   /* The page's query without the swept field (what the frames depend on). */
   function runKey(query, field) {
     var parts = String(query || "").replace(/^\/?\?/, "").split("&");
-    return parts.filter(function (p) { return p && p.split("=")[0] !== field; }).join("&");
+    return parts.filter(function (p) {
+      var k = p.split("=")[0];
+      return p && k !== field && k !== "lesson";
+    }).join("&");
   }
 
   var HALF = null;  // float16 bits -> float32, built on first use
@@ -93,6 +97,9 @@
   }
 
   function row(array, i, width) { return Array.prototype.slice.call(array, i * width, (i + 1) * width); }
+
+  // frames drawn and the time spent in draw() (bench/page_scrub.py reads them)
+  var STATS = window.__scrubStats = {frames: 0, ms: 0};
 
   var FAST = {frame: {redraw: false, duration: 0}, transition: {duration: 0}, mode: "immediate"};
 
@@ -137,6 +144,7 @@
   /* Draw frame i on the three plots, the lr box and the status line. */
   function draw(i) {
     if (!state.frames.valid[i]) { return; }  // no run there (e.g. nesterov at momentum 0)
+    var t0 = performance.now();
     var f = state.frames, nl = f.steps.length, np = f.points.length;
     var lrGd = plot("lr-graph"), lossGd = plot("loss-graph"), pathGd = plot("path-graph");
     if (lrGd && lrGd.data && lrGd.data.length > LR_EVENTS && lrGd._fullLayout.yaxis) {
@@ -168,28 +176,70 @@
         ": the loss left the surface's range. Try a smaller lr.";
     }
     state.drawn = i;
+    STATS.frames += 1;
+    STATS.ms += performance.now() - t0;
   }
 
   function schedule() {
-    if (state.raf || !state.frames || state.position === null) { return; }
+    if (state.raf || !state.frames) { return; }
     state.raf = window.requestAnimationFrame(function () {
       state.raf = 0;
       if (!state.grabbed) { return; }  // let go: the exact run is on its way
-      var i = nearest(state.frames, state.position);
+      var at = position();
+      if (at === null) { return; }
+      var i = nearest(state.frames, at);
       if (i !== state.drawn) { draw(i); }
     });
   }
 
-  // Frames are drawn only while the slider is held: its drag_value also changes when the
-  // page mounts it and on keys (a key's change goes to the server at once, like a release).
-  // A new grab draws its first frame even where the last drag ended (the plots may show a
-  // typed lr since).
+  // A drag is followed from the slider's thumb (its aria-valuenow), not from its
+  // drag_value: a Dash callback on every move (60 a second) kept the page's renderer too
+  // busy to draw.
+  // Frames are drawn only while a slider is held (its value also changes on keys, which go
+  // to the server at once, like a release). A new grab draws its first frame even where the
+  // last drag ended (the plots may show a typed lr since).
+  function held(e) {
+    var root = e.target && e.target.closest && e.target.closest(".lr-slider, .scrub-slider");
+    if (!root) { return null; }
+    if (root.classList.contains("lr-slider")) { return {slider: "lr-slider", root: root}; }
+    var field = root.closest(".field");
+    try { return {slider: JSON.parse(field.id).key, root: root}; } catch (err) { return null; }
+  }
+
+  /* Where the held slider's thumb stands (Radix keeps aria-valuenow up to date). */
+  function position() {
+    var thumb = state.root && state.root.querySelector("[role=slider]");
+    var v = thumb && parseFloat(thumb.getAttribute("aria-valuenow"));
+    return isFinite(v) ? v : null;
+  }
+
+  /* The frames of this run and slider, asked for once (the server's scrub-data answer). */
+  function ensureFrames() {
+    var query = window.location.search;  // the page keeps its address = its runs
+    var key = state.slider + " " + runKey(query, fieldOf(state.slider));
+    if (state.frames && state.key === key) { return; }
+    if (state.asked === key) { return; }
+    state.asked = key;
+    state.frames = null;
+    state.drawn = -1;
+    window.dash_clientside.set_props("scrub-request", {data: {slider: state.slider, query: query}});
+  }
+
   document.addEventListener("pointerdown", function (e) {
-    if (e.target && e.target.closest && e.target.closest(".lr-slider, .scrub-slider")) {
-      state.grabbed = true;
-      state.drawn = -1;
-    }
+    var h = held(e);
+    if (!h) { return; }
+    state.grabbed = true;
+    state.slider = h.slider;
+    state.root = h.root;
+    state.drawn = -1;
+    watcher.disconnect();
+    watcher.observe(h.root, {attributes: true, attributeFilter: ["aria-valuenow"], subtree: true});
+    ensureFrames();
   }, true);
+  // the thumb's value changes after the pointer's event (React renders it): follow the
+  // value itself
+  var watcher = new MutationObserver(function () { if (state.grabbed) { schedule(); } });
+
   /* Let go: the axes a scrub changed go back as they were, before the exact run arrives
      (Plotly keeps an axis changed through its API across the server's redraw, as it
      keeps a zoom, while the figure's uirevision stays: the server's axis would be lost). */
@@ -204,25 +254,6 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     scrub: {
-      /* A move of a slider (the lr's or a parameter's): draw its frame, or ask for the
-         frames of this run and slider. */
-      drag: function (lrPosition, paramPositions, query) {
-        var no = window.dash_clientside.no_update;
-        var trig = (window.dash_clientside.callback_context.triggered || [])[0];
-        if (!trig || !state.grabbed) { return no; }
-        var id = trig.prop_id.slice(0, trig.prop_id.lastIndexOf("."));
-        var slider = id === "lr-slider" ? id : JSON.parse(id).key;
-        var position = trig.value;
-        if (typeof position !== "number") { return no; }
-        state.position = position;
-        var key = slider + " " + runKey(query, fieldOf(slider));
-        if (state.frames && state.key === key) { schedule(); return no; }
-        if (state.asked === key) { return no; }
-        state.asked = key;
-        state.frames = null;
-        state.drawn = -1;
-        return {slider: slider, query: query};
-      },
       /* A released parameter slider writes its value into its box (which runs the run);
          a typed box moves its slider. */
       syncBox: function (sliderValue, boxValue) {

@@ -2,9 +2,11 @@
 settle on the exact run after letting go, and the bytes a grab costs (``bench/page.py
 --scrub``; figures, never asserts).
 
-A drag is driven like a hand: Chrome DevTools mouse events (press on the slider's handle,
+A drag is driven like a hand: Chrome DevTools mouse events sent on the page's DevTools
+socket (press on the slider's handle,
 a move of 3 px every 1/60 s across the rail and back for DRAG_S seconds, release). In the
-page, every ``plotly_afterplot`` of the three graphs is time-stamped:
+page, every ``plotly_afterplot`` (a redraw) and ``plotly_animated`` (traces moved without
+a redraw, as scrub frames are) of the three graphs is time-stamped:
 
 - frames per second: redraws of the lr plot during the drag, per second, counting only
   redraws after which the three plots show one slider position (the lr, loss and path
@@ -41,19 +43,73 @@ window.__scrub = {events: [], up: null, down: null};
 ['lr-graph', 'loss-graph', 'path-graph'].forEach(function (id) {
   var el = document.getElementById(id);
   var gd = el && (el.classList.contains('js-plotly-plot') ? el : el.querySelector('.js-plotly-plot'));
-  gd.on('plotly_afterplot', function () {
+  // a redraw (Plotly.react, restyle, update) ends in plotly_afterplot; a scrub frame that
+  // moves traces without a redraw (Plotly.animate) in plotly_animated
+  var seen = function () {
     var tr = gd.data && gd.data[id === 'path-graph' ? 2 : 0];
     window.__scrub.events.push([id, performance.now(), tr && tr.y ? tr.y.length || 0 : 0]);
-  });
+  };
+  gd.on('plotly_afterplot', seen);
+  gd.on('plotly_animated', seen);
 });
 document.addEventListener('pointerup', function (e) { window.__scrub.up = e.timeStamp; }, true);
 document.addEventListener('pointerdown', function (e) { window.__scrub.down = e.timeStamp; }, true);
 """
 
 
-def _mouse(driver, kind: str, x: float, y: float, buttons: int = 1) -> None:
-    driver.execute_cdp_cmd("Input.dispatchMouseEvent", {
-        "type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1})
+def _page_socket(driver) -> str:
+    """The DevTools WebSocket of the driver's page: mouse events sent on it directly take
+    about a millisecond each, where a round trip through chromedriver takes tens (too slow
+    for a 60 Hz drag on a busy machine)."""
+    import urllib.request
+
+    address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+    with urllib.request.urlopen(f"http://{address}/json") as r:
+        targets = json.load(r)
+    url = driver.current_url
+    page = next(t for t in targets if t.get("type") == "page" and t.get("url") == url)
+    return page["webSocketDebuggerUrl"]
+
+
+def _drag(socket_url: str, x: float, y: float, left: float, right: float) -> int:
+    """Press at (x, y), move MOVE_PX every 1/MOVE_HZ s across [left, right] and back for
+    DRAG_S s, release; returns the moves made. Over the page's DevTools socket (trio and
+    trio-websocket come with selenium)."""
+    import trio
+    from trio_websocket import open_websocket_url
+
+    async def run() -> int:
+        async with open_websocket_url(socket_url, max_message_size=2 ** 24) as ws:
+            ids = iter(range(1, 10 ** 9))
+
+            async def mouse(kind, px, buttons=1):
+                await ws.send_message(json.dumps({
+                    "id": next(ids), "method": "Input.dispatchMouseEvent",
+                    "params": {"type": kind, "x": px, "y": y, "button": "left",
+                               "buttons": buttons, "clickCount": 1}}))
+
+            async def drain():  # the answers are not needed; read them so none pile up
+                while True:
+                    await ws.get_message()
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(drain)
+                await mouse("mouseMoved", x, 0)
+                await mouse("mousePressed", x)
+                start, moves, px, step = trio.current_time(), 0, x, -MOVE_PX
+                while trio.current_time() - start < DRAG_S:
+                    px += step
+                    if px <= left or px >= right:
+                        step = -step
+                    await mouse("mouseMoved", px)
+                    moves += 1
+                    await trio.sleep_until(start + moves / MOVE_HZ)
+                await mouse("mouseReleased", px, 0)
+                await trio.sleep(0.2)
+                nursery.cancel_scope.cancel()
+            return moves
+
+    return trio.run(run)
 
 
 def _frames(events: list, start: float, end: float) -> int:
@@ -79,18 +135,7 @@ def one_drag(driver, net: Network, label: str, steps: int) -> dict:
         " s.left + 8, s.right - 8];")
     x, y, left, right = handle
     net.drain("before")
-    _mouse(driver, "mouseMoved", x, y, 0)
-    _mouse(driver, "mousePressed", x, y)
-    direction, t0 = -1, time.perf_counter()
-    moves = 0
-    while time.perf_counter() - t0 < DRAG_S:
-        x += direction * MOVE_PX
-        if x <= left or x >= right:
-            direction = -direction
-        _mouse(driver, "mouseMoved", x, y)
-        moves += 1
-        time.sleep(max(0.0, t0 + moves / MOVE_HZ - time.perf_counter()))
-    _mouse(driver, "mouseReleased", x, y, 0)
+    moves = _drag(_page_socket(driver), x, y, left, right)
     # settle: wait for a quiet second after the last redraw
     last, quiet_since = None, time.perf_counter()
     while time.perf_counter() - quiet_since < QUIET_S:

@@ -20,7 +20,7 @@ import json
 from functools import lru_cache
 
 import numpy as np
-from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc
 
 from ..config import resolve
 from ..params import ConfigError
@@ -30,7 +30,7 @@ from . import state
 from .figure_base import positive_span
 from .figure_loss import loss_offset, loss_range, positive
 from .runs import RunView, lengths
-from .sliders import known, slider_id, sweep_field, sweep_values
+from .sliders import known, sweep_field, sweep_values
 
 POINTS = 160
 """A scrub frame draws at most this many points per curve (the exact run has them all)."""
@@ -131,10 +131,11 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
 
 
 def run_key(query: str, field: str) -> str:
-    """The page's query without the swept field: the frames depend on nothing else (the
-    sweep replaces the field), so they stay good while only that field changes."""
+    """The page's query without the swept field (and the lesson's name, which the address
+    keeps until the first change): the frames depend on nothing else (the sweep replaces
+    the field), so they stay good while only that field changes."""
     pairs = str(query).split("?", 1)[-1].split("&")
-    return "&".join(p for p in pairs if p and p.split("=", 1)[0] != field)
+    return "&".join(p for p in pairs if p and p.split("=", 1)[0] not in (field, "lesson"))
 
 
 @lru_cache(maxsize=32)
@@ -175,10 +176,6 @@ def sweep_for_scrub(request, query, pins):
     return answer(request, query, pins)
 
 
-# a drag: ask for the frames once per run (then draw each position from them)
-clientside_callback(ClientsideFunction("scrub", "drag"), Output("scrub-request", "data"),
-                    Input("lr-slider", "drag_value"), Input(slider_id(ALL), "drag_value"),
-                    State("page-query", "data"), prevent_initial_call=True)
 # the answer: draw the slider's latest position from it
 clientside_callback(ClientsideFunction("scrub", "arrived"), Input("scrub-data", "data"),
                     prevent_initial_call=True)
