@@ -25,7 +25,6 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from ..config import resolve
 from ..params import ConfigError
 from ..surfaces import SURFACES
-from ..sweeps import sweep
 from . import state
 from .figure_base import positive_span
 from .figure_loss import loss_offset, loss_range, positive
@@ -89,7 +88,7 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     run = resolve(current)
     where, values = sweep_values(slider)
     valid = _valid(current, field, values)
-    swept = iter(sweep(current, field, [v for v, ok in zip(values, valid) if ok]))
+    swept = iter(state.sweep_runs(current, field, [v for v, ok in zip(values, valid) if ok]))
     results = [next(swept) if ok else None for ok in valid]
     pinned = state.runs(current, pins)[1:]
     n = run["steps"]

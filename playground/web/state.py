@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from .. import tools
 from ..config import from_query, resolve
 from ..engine import simulate, simulate_batch
+from ..sweeps import sweep
 from ..params import ConfigError
 from .form import DEFAULT_CONFIG
 from .runs import MAX_RUNS, RunView, differs_labels
@@ -68,6 +69,12 @@ def runs_for(query: str | None, pins: list[dict] | None, labels=None) -> list[Ru
 def pinned_results(pins_json: str) -> list[dict]:
     """Pinned runs change only when pinned: compute them once, in one batch."""
     return simulate_batch(json.loads(pins_json))
+
+
+def sweep_runs(current: dict, field: str, values: list) -> list[dict]:
+    """The current run at each of ``values`` of ``field`` (``playground.sweep``): a
+    slider's positions, for scrubbing (``scrub``)."""
+    return sweep(current, field, values)
 
 
 def range_test(current: dict) -> dict:
