@@ -8,10 +8,10 @@ ELSEWHERE (rule -> where and how to fix it): a page with only those is an expect
 failure naming them, any other serious or critical violation fails. Nothing is excluded
 from the scan."""
 import os
-import time
 
 import pytest
 from axe_selenium_python import Axe
+from browser_helpers import js, open_page, steady, wait_until
 
 from playground.lessons import LESSONS, lesson_path
 
@@ -41,25 +41,10 @@ CONTROLS = ("button, input:not([type=hidden]), select, textarea, a[href], summar
 """What a user can operate (or reach with the keyboard)."""
 
 
-def wait_until(condition, timeout=15.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the page")
-
-
-def js(page, script: str):
-    return page.driver.execute_script(script)
-
-
 def settle(page):
-    """The plots drawn and no callback in flight."""
+    """The plots drawn, no callback in flight and nothing moving."""
     page.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
-    wait_until(lambda: js(page, "return !document.querySelector('[data-dash-is-loading]')"))
-    time.sleep(0.5)
+    steady(page)
 
 
 def severe(page, context=None) -> list[dict]:
@@ -78,15 +63,32 @@ def report(violations) -> str:
     return "\n".join(lines)
 
 
-def check(page, context=None):
+def check(page, context=None, elsewhere=None):
     """Fail on a severe violation that is not in ELSEWHERE; an expected failure naming
-    the rules when only those remain."""
+    the rules when only those remain. With a list ``elsewhere``, the rules in ELSEWHERE
+    are added to it instead, for expect_elsewhere to name once the test's other checks
+    have run."""
     found = severe(page, context)
     ours = [v for v in found if v["id"] not in ELSEWHERE]
     assert not ours, "accessibility violations:\n" + report(ours)
-    if found:
-        pytest.xfail("violations to fix outside browser.py/share.py: " + ", ".join(
-            f"{v['id']} ({ELSEWHERE[v['id']]})" for v in found))
+    if elsewhere is not None:
+        elsewhere += [v["id"] for v in found]
+    else:
+        expect_elsewhere([v["id"] for v in found])
+
+
+def expect_elsewhere(rules, unnamed=()):
+    """An expected failure naming the ELSEWHERE rules found and the UNNAMED_ELSEWHERE
+    kinds of control without a name, if any."""
+    why = []
+    if rules:
+        why.append("violations to fix outside browser.py/share.py: " + ", ".join(
+            f"{rule} ({ELSEWHERE[rule]})" for rule in dict.fromkeys(rules)))
+    if unnamed:
+        why.append("controls without a name, to fix outside browser.py/share.py: " +
+                   "; ".join(f"{kind} ({UNNAMED_ELSEWHERE[kind]})" for kind in sorted(unnamed)))
+    if why:
+        pytest.xfail("; ".join(why))
 
 
 def unnamed_controls(page) -> list[tuple[str | None, str]]:
@@ -122,32 +124,55 @@ def click(page, selector: str):
     wait_until(attempt)
 
 
-def test_the_default_page(page):
+def every_control_has_an_accessible_name(page) -> set[str]:
+    """Fail unless the animation bar's buttons and every control, all folds open, have a
+    name, but for the kinds in UNNAMED_ELSEWHERE: those found are returned."""
+    js(page, "document.querySelectorAll('details').forEach(function (d) { d.open = true; });")
+    wait_until(lambda: js(page, "return [...document.querySelectorAll('details')].every("
+                                "function (d) { return d.open; })"))
+    steady(page)
+    bar = [el.accessible_name for el in page.find_elements("#animation-bar button")]
+    assert bar[:4] == ["▶ Play", "Back to step 0", "One step back", "One step forward"]
+    missing = unnamed_controls(page)
+    ours = [html for kind, html in missing if kind not in UNNAMED_ELSEWHERE]
+    assert not ours, "controls without an accessible name:\n" + "\n".join(ours)
+    return {kind for kind, _ in missing}
+
+
+def test_the_default_page_in_both_themes_and_every_control_named(page):
+    """One page load, three checks in turn: axe-core on the default page, then in the dark
+    theme, then (back in the light theme) every control's accessible name."""
     settle(page)
-    check(page)
+    elsewhere = []
+    check(page, elsewhere=elsewhere)
+
+    js(page, "document.querySelector('#theme input[value=dark]').click();")
+    wait_until(lambda: js(page, "return document.body.classList.contains('theme-dark')"))
+    settle(page)
+    check(page, elsewhere=elsewhere)
+
+    js(page, "document.querySelector('#theme input[value=light]').click();")
+    wait_until(lambda: not js(page, "return document.body.classList.contains('theme-dark')"))
+    settle(page)
+    unnamed = every_control_has_an_accessible_name(page)
+    expect_elsewhere(elsewhere, unnamed)
 
 
-def test_a_lesson_open(page):
-    page.driver.get(page.server_url + lesson_path(LESSONS["sgdr"]))
+def test_a_lesson_open(blank_page):
+    page = blank_page
+    open_page(page, lesson_path(LESSONS["sgdr"]))
     settle(page)
     wait_until(lambda: page.find_elements(".lesson-panel"))
     check(page)
 
 
-def test_the_dark_theme(page):
-    settle(page)
-    js(page, "document.querySelector('#theme input[value=dark]').click();")
-    wait_until(lambda: js(page, "return document.body.classList.contains('theme-dark')"))
-    settle(page)
-    check(page)
-
-
-def test_a_phone_with_touch(page):
+def test_a_phone_with_touch(blank_page):
+    page = blank_page
     page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
     page.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
                                 {"enabled": True, "maxTouchPoints": 5})
-    page.driver.get(page.server_url + "/")
+    open_page(page)
     settle(page)
     assert js(page, "return innerWidth") == 390
     check(page)
@@ -169,18 +194,3 @@ def test_the_animation_bar_and_the_share_dialog_have_no_violation(page):
     assert not found, report(found)
     assert page.find_element("#share-qr").accessible_name.startswith("QR code of this page")
     assert page.find_element("#share-dialog").accessible_name == "Scan to open this run"
-
-
-def test_every_control_has_an_accessible_name(page):
-    settle(page)
-    js(page, "document.querySelectorAll('details').forEach(function (d) { d.open = true; });")
-    time.sleep(0.5)
-    bar = [el.accessible_name for el in page.find_elements("#animation-bar button")]
-    assert bar[:4] == ["▶ Play", "Back to step 0", "One step back", "One step forward"]
-    missing = unnamed_controls(page)
-    ours = [html for kind, html in missing if kind not in UNNAMED_ELSEWHERE]
-    assert not ours, "controls without an accessible name:\n" + "\n".join(ours)
-    if missing:
-        pytest.xfail("controls without a name, to fix outside browser.py/share.py: " +
-                     "; ".join(f"{kind} ({UNNAMED_ELSEWHERE[kind]})"
-                               for kind in sorted({k for k, _ in missing})))

@@ -5,6 +5,7 @@ import re
 import time
 
 import pytest
+from browser_helpers import js, open_page, set_input, wait_until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
@@ -19,20 +20,6 @@ PATH = 2
 """The current run's path on path-graph; each figure's last trace is its cursor."""
 PLAY, PAUSE = "▶ Play", "❚❚ Pause"
 """The play button's two texts."""
-
-
-def wait_until(condition, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the page")
-
-
-def js(page, script: str):
-    return page.driver.execute_script(script)
 
 
 def cursor(page, graph: str, key: str = "x"):
@@ -86,13 +73,6 @@ def press(page, *keys, shift=False):
     if shift:
         chain.key_up(Keys.SHIFT)
     chain.perform()
-
-
-def set_input(page, selector: str, text: str):
-    element = page.find_element(selector)
-    element.send_keys(Keys.CONTROL, "a")
-    element.send_keys(Keys.BACKSPACE)
-    element.send_keys(text + Keys.ENTER)
 
 
 def test_a_control_change_stops_the_animation_and_a_new_run_plays_to_its_divergence(page):
@@ -175,11 +155,12 @@ SLOW = {**DEFAULT_CONFIG, "optimizer": {**DEFAULT_CONFIG["optimizer"], "lr": 0.0
 
 
 def open_with_pin(page, current, pinned):
-    page.driver.get(page.server_url + page_path(current, [pinned]))
+    open_page(page, page_path(current, [pinned]))
     wait_until(lambda: traces(page, "path-graph") == 2 + 2 * 2 + 1, timeout=20)
 
 
-def test_every_run_moves_in_step_and_nothing_is_drawn_ahead_of_the_cursor(page):
+def test_every_run_moves_in_step_and_nothing_is_drawn_ahead_of_the_cursor(blank_page):
+    page = blank_page
     open_with_pin(page, DEFAULT_CONFIG, SLOW)
     runs = [playground.simulate(DEFAULT_CONFIG), playground.simulate(SLOW)]
     ranges = js(page, "return ['lr-graph', 'loss-graph'].map(function (id) {"

@@ -19,9 +19,9 @@ CLI = [sys.executable, "-m", "playground"]
 LONG_RUN = json.dumps({"steps": 10_000})  # ~1 MB of JSON, far more than a pipe holds
 
 
-def _run(*args, stdin=None, **kw):
+def _run(env, *args, stdin=None, **kw):
     return subprocess.run([*CLI, *args], input=stdin, capture_output=True, text=True,
-                          timeout=120, **kw)
+                          timeout=120, env=env, **kw)
 
 
 @pytest.mark.parametrize("args, stdin", [
@@ -30,21 +30,21 @@ def _run(*args, stdin=None, **kw):
     (("surfaces",), None),
     (("url", "-"), "{}"),
 ])
-def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(args, stdin):
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(args, stdin, cli_env):
     """`playground lessons --json | head`: the reader has gone before the command writes.
     Like Unix tools the command stops, says nothing and exits 128 + SIGPIPE."""
     proc = subprocess.Popen([*CLI, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, env=cli_env)
     proc.stdout.close()  # the reader is gone before the first byte is written
     _, err = proc.communicate(stdin.encode() if stdin else None, timeout=120)
     assert err.decode() == ""
     assert proc.returncode == 128 + signal.SIGPIPE
 
 
-def test_a_reader_that_stops_halfway_ends_the_command_quietly():
+def test_a_reader_that_stops_halfway_ends_the_command_quietly(cli_env):
     """`playground simulate run.json | head -c 80`."""
     proc = subprocess.Popen([*CLI, "simulate", "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env)
     proc.stdin.write(LONG_RUN.encode())
     proc.stdin.close()
     head = proc.stdout.read(80)
@@ -55,25 +55,25 @@ def test_a_reader_that_stops_halfway_ends_the_command_quietly():
     assert err == "" and proc.returncode == 128 + signal.SIGPIPE
 
 
-def test_a_failing_write_is_named_as_a_write_error():
+def test_a_failing_write_is_named_as_a_write_error(cli_env):
     with open("/dev/full", "w") as full:
         out = subprocess.run([*CLI, "simulate", "-"], input="{}", stdout=full,
-                             stderr=subprocess.PIPE, text=True, timeout=120)
+                             stderr=subprocess.PIPE, text=True, timeout=120, env=cli_env)
     assert out.returncode == 1
     assert out.stderr == "error: cannot write the output: No space left on device\n"
 
 
-def test_a_failing_read_is_named_as_a_read_error(tmp_path):
-    out = _run("simulate", str(tmp_path))
+def test_a_failing_read_is_named_as_a_read_error(tmp_path, cli_env):
+    out = _run(cli_env, "simulate", str(tmp_path))
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr == f"error: cannot read {tmp_path}: Is a directory\n"
-    out = _run("url", str(tmp_path / "missing.json"))
+    out = _run(cli_env, "url", str(tmp_path / "missing.json"))
     assert out.returncode == 2
     assert out.stderr.endswith("missing.json: No such file or directory\n")
 
 
-def test_the_surface_catalogue_lists_every_surface_with_a_true_minimum():
-    out = _run("surfaces", "--json")
+def test_the_surface_catalogue_lists_every_surface_with_a_true_minimum(cli_env):
+    out = _run(cli_env, "surfaces", "--json")
     assert out.returncode == 0, out.stderr
     entries = json.loads(out.stdout)
     assert [e["name"] for e in entries] == list(SURFACES)
@@ -97,7 +97,7 @@ def test_the_surface_catalogue_lists_every_surface_with_a_true_minimum():
         end = simulate(config)["path"][-1]
         gap = np.abs(np.array(e["minima"]) - end).max(axis=1).min()
         assert gap <= 2e-2 or SURFACES[e["name"]].group == "many minima", e["name"]
-    text = _run("surfaces").stdout.splitlines()
+    text = _run(cli_env, "surfaces").stdout.splitlines()
     assert text[2].split() == ["rosenbrock", "f", "=", "(a", "-", "x)^2", "+",
                                "b*(y", "-", "x^2)^2", "a=1", "b=100"]
 

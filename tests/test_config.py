@@ -161,17 +161,17 @@ def test_bad_queries_name_the_key(query, field):
     assert e.value.field == field
 
 
-def _cli(*args, stdin=None):
+def _cli(env, *args, stdin=None):
     return subprocess.run([sys.executable, "-m", "playground", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env)
 
 
-def test_cli_simulate_prints_the_result_as_json(tmp_path):
+def test_cli_simulate_prints_the_result_as_json(tmp_path, cli_env):
     config = {"problem": {"name": "quadratic_bowl"}, "start": [1.0, 1.0], "steps": 20,
               "optimizer": {"name": "sgd", "lr": 3.0}}
     path = tmp_path / "run.json"
     path.write_text(json.dumps(config))
-    out = _cli("simulate", str(path))
+    out = _cli(cli_env, "simulate", str(path))
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     want = playground.simulate(config)
@@ -181,17 +181,17 @@ def test_cli_simulate_prints_the_result_as_json(tmp_path):
     np.testing.assert_allclose(np.array(got["path"][:10]), want["path"][:10], rtol=1e-6)
 
 
-def test_cli_reads_standard_input_and_refuses_bad_configs_with_status_2():
-    out = _cli("simulate", "-", stdin='{"steps": 0}')
+def test_cli_reads_standard_input_and_refuses_bad_configs_with_status_2(cli_env):
+    out = _cli(cli_env, "simulate", "-", stdin='{"steps": 0}')
     assert out.returncode == 2 and out.stdout == ""
     assert "steps:" in out.stderr and "Traceback" not in out.stderr
-    out = _cli("simulate", "-", stdin="{not json")
+    out = _cli(cli_env, "simulate", "-", stdin="{not json")
     assert out.returncode == 2 and "not valid JSON" in out.stderr
-    out = _cli("simulate", "/nonexistent/run.json")
+    out = _cli(cli_env, "simulate", "/nonexistent/run.json")
     assert out.returncode == 2 and "cannot read" in out.stderr
 
 
-def test_cli_refuses_hostile_documents_with_status_2_and_no_traceback(tmp_path):
+def test_cli_refuses_hostile_documents_with_status_2_and_no_traceback(tmp_path, cli_env):
     binary = tmp_path / "run.json"
     binary.write_bytes(b"\xff\xfe\x00{")
     for args, stdin, says in [
@@ -199,13 +199,13 @@ def test_cli_refuses_hostile_documents_with_status_2_and_no_traceback(tmp_path):
             (("simulate", "-"), '{"steps": ' + "9" * 5000 + "}", "4,300 digits"),
             (("url", "-"), '{"optimizer": {"name": "sgd", "lr": 1e39}}', "optimizer.lr"),
             (("simulate", str(binary)), None, "not UTF-8")]:
-        out = _cli(*args, stdin=stdin)
+        out = _cli(cli_env, *args, stdin=stdin)
         assert out.returncode == 2, out.stderr[-300:]
         assert says in out.stderr and "Traceback" not in out.stderr
 
 
-def test_cli_url_prints_the_page_path():
-    out = _cli("url", "-", stdin=json.dumps(GOOD))
+def test_cli_url_prints_the_page_path(cli_env):
+    out = _cli(cli_env, "url", "-", stdin=json.dumps(GOOD))
     assert out.returncode == 0
     assert out.stdout.strip() == page_path(GOOD)
     current, _ = from_query(out.stdout.strip().split("?", 1)[1])

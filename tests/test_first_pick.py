@@ -371,28 +371,15 @@ def test_first_picks_on_the_opening_page_give_pytorchs_numbers(schedule):
 
 # --- In the browser: the switch the pick turned off is off on the page ----------------------
 
-@pytest.fixture
-def own_page(dash_duo):
-    """The page in headless Chromium on a port of this process's own (dash_duo's default
-    port may be taken by another test run on the machine)."""
-    import os
-    from app import app, warm
-    warm()
-    dash_duo.start_server(app, port=20000 + os.getpid() % 20000)
-    dash_duo.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
-    return dash_duo
-
-
 @pytest.mark.browser
-def test_picking_one_cycle_on_the_page_switches_the_warmup_off_visibly(own_page):
+def test_picking_one_cycle_on_the_page_switches_the_warmup_off_visibly(page):
     """The only part a browser must show: the re-drawn switch is unchecked, the note
     beside it visible, the warmup's fields hidden, and the next change keeps it off."""
-    from test_page_browser import choose, set_input, trace, wait_until
-    page = own_page
+    from browser_helpers import choose, set_input, trace, wait_until
     choose(page, "schedule", SCHEDULES["OneCycleLR"].label)
-    note = wait_until(lambda: [e for e in page.find_elements("#warmup-note")
+    note = wait_until(lambda: [e.text for e in page.find_elements("#warmup-note")
                                if e.is_displayed() and e.text], page=page)[0]
-    assert note.text == "OneCycleLR warms up by itself: warmup off"
+    assert note == "OneCycleLR warms up by itself: warmup off"
     assert not page.find_element("#warmup-on input").is_selected()
     wait_until(lambda: not page.find_element("#warmup-group").is_displayed(), page=page)
     set_input(page, "#steps", "300")  # the next change reads the switch as the page shows it

@@ -286,7 +286,7 @@ def dash_no_update():
 def test_the_formula_box_in_a_browser(page):
     """Pick "Your formula", type a wrong formula (its message), pick an example (the box,
     the address and the plots follow)."""
-    from tests.test_page_browser import choose, set_input, trace, wait_until
+    from browser_helpers import choose, set_input, trace, wait_until
     choose(page, "problem", "Your formula")
     wait_until(lambda: "problem=formula" in page.driver.current_url, page=page)
     box = 'input[id*="problem.formula.f"]'

@@ -2,8 +2,7 @@
 pixels): the projector (1920x1080), two laptops (1366x768, 1280x800) and a phone (390x844,
 touch). Each check returns the problems it finds, so a failure names the element."""
 import pytest
-
-from test_page_browser import choose, trace, wait_until
+from browser_helpers import choose, open_page, steady, trace, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -12,13 +11,14 @@ PHONE = (390, 844)
 
 
 def emulate(page, width: int, height: int, phone: bool = False):
-    """Give the page exactly this viewport (a phone: touch, mobile layout) and reload it."""
+    """Give the (blank) tab exactly this viewport (a phone: touch, mobile layout), then
+    load the page in it."""
     d = page.driver
     d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": width, "height": height, "deviceScaleFactor": 2 if phone else 1,
         "mobile": phone})
     d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": phone})
-    d.refresh()
+    open_page(page)
     page.wait_for_element("#path-graph .js-plotly-plot .main-svg", timeout=30)
     wait_until(lambda: d.execute_script(
         "return document.querySelectorAll('.js-plotly-plot .xtick').length > 0"), page=page)
@@ -27,16 +27,7 @@ def emulate(page, width: int, height: int, phone: bool = False):
 
 def settle(page):
     """Wait until the plots stop moving (Plotly redraws after a resize)."""
-    last = None
-    for _ in range(30):
-        now = page.driver.execute_script(
-            "return [...document.querySelectorAll('.graph')].map(function (g) {"
-            " var r = g.getBoundingClientRect(); return [r.top, r.width, r.height]; })"
-            ".concat([document.documentElement.scrollWidth])")
-        if now == last:
-            return
-        last = now
-        page.driver.execute_script("return new Promise(function (r) { setTimeout(r, 250); })")
+    steady(page)
 
 
 # One script per family of checks: each returns a list of human-readable problems.
@@ -95,9 +86,19 @@ var id = arguments[0], done = arguments[arguments.length - 1];
 var button = document.getElementById(id);
 button.scrollIntoView({block: 'center'});
 button.click();
-setTimeout(function () {
-  var c = document.querySelector('.dash-dropdown-content'), problems = [];
-  if (!c) { done(['menu ' + id + ' did not open']); return; }
+var start = Date.now(), last = null;
+function content() { return document.querySelector('.dash-dropdown-content'); }
+// the menu open and placed: its box the same in two readings 100 ms apart
+(function measure() {
+  var c = content();
+  if (!c) {
+    if (Date.now() - start > 5000) { done(['menu ' + id + ' did not open']); return; }
+    setTimeout(measure, 50); return;
+  }
+  var b = c.getBoundingClientRect();
+  var now = [b.top, b.bottom, b.left, b.right, c.scrollHeight].join();
+  if (now !== last && Date.now() - start < 5000) { last = now; setTimeout(measure, 100); return; }
+  var problems = [];
   var r = c.getBoundingClientRect(), n = c.querySelectorAll('[role=option]').length;
   if (r.top < -0.5 || r.bottom > innerHeight + 0.5)
     problems.push('menu ' + id + ' spans ' + r.top + '..' + r.bottom + ' outside the screen');
@@ -112,13 +113,18 @@ setTimeout(function () {
     problems.push('menu ' + id + ' shows ' + shownOptions + ' of ' + n + ' entries');
   document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
   button.click();
-  setTimeout(function () { done(problems); }, 300);
-}, 600);
+  var closing = Date.now();
+  (function closed() {  // the next menu opens on a page with this one gone
+    if (content() && Date.now() - closing < 2000) { setTimeout(closed, 50); return; }
+    done(problems);
+  })();
+})();
 """
 
 
 @pytest.mark.parametrize("size", DESKTOPS, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_every_desktop_size_fits_aligns_and_cuts_nothing(page, size):
+def test_every_desktop_size_fits_aligns_and_cuts_nothing(blank_page, size):
+    page = blank_page
     emulate(page, *size)
     d = page.driver
     assert d.execute_script(CUT) == []
@@ -132,7 +138,9 @@ def test_every_desktop_size_fits_aligns_and_cuts_nothing(page, size):
     assert d.execute_script(ALIGNED) == []  # lecture mode: the plots still on one screen
 
 
-def test_the_phone_shows_the_plots_first_and_keeps_them_in_view_while_a_control_changes(page):
+def test_the_phone_shows_the_plots_first_and_keeps_them_in_view_while_a_control_changes(
+        blank_page):
+    page = blank_page
     emulate(page, *PHONE, phone=True)
     d = page.driver
     assert d.execute_script(CUT) == []
@@ -191,7 +199,9 @@ return sizes();
 """
 
 
-def test_lecture_mode_enlarges_every_text_on_the_page_and_the_plots_fill_the_screen(page):
+def test_lecture_mode_enlarges_every_text_on_the_page_and_the_plots_fill_the_screen(
+        blank_page):
+    page = blank_page
     emulate(page, 1920, 1080)
     d = page.driver
     before = d.execute_script(LECTURE_TEXT)
@@ -221,7 +231,8 @@ return [...document.querySelectorAll('.dash-dropdown-trigger-icon')].map(functio
 """
 
 
-def test_in_the_dark_theme_every_menu_shows_its_arrow(page):
+def test_in_the_dark_theme_every_menu_shows_its_arrow(blank_page):
+    page = blank_page
     emulate(page, 1366, 768)
     page.find_element("#theme input[value=dark]").click()
     wait_until(lambda: "theme-dark" in page.find_element("#app-root").get_attribute("class"))

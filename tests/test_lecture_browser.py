@@ -1,9 +1,8 @@
 """The plots as a lecture hall sees them, in headless Chromium (dash_duo): lecture mode
 enlarges every text on the plots, the toolbar never covers a title, the path map keeps
 its aspect, and the dark theme's plot colours stand out from its background."""
-import time
-
 import pytest
+from browser_helpers import js, lecture, open_page, steady, wait_until
 
 from playground.config import page_path
 from playground.web.form import DEFAULT_CONFIG
@@ -15,26 +14,14 @@ BLOWS_UP = {**DEFAULT_CONFIG, "optimizer": {"name": "sgd", "lr": 1e4}}
 """A pinned run that diverges at step 1: its note is an annotation on every plot."""
 
 
-def wait_until(condition, timeout=15.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the page")
-
-
-def js(page, script: str, *args):
-    return page.driver.execute_script(script, *args)
-
-
-def open_page(page, width=1920, height=1080, pins=(BLOWS_UP,)):
+def open_at(page, width=1920, height=1080, pins=(BLOWS_UP,)):
+    """Load the page in a window of this size with these runs pinned, once its plots are
+    drawn and still."""
     page.driver.set_window_size(width, height)
-    page.driver.get(page.server_url + page_path(DEFAULT_CONFIG, list(pins)))
+    open_page(page, page_path(DEFAULT_CONFIG, list(pins)))
     wait_until(lambda: js(page, "var gd = document.querySelector('#path-graph .js-plotly-plot');"
                                 "return !!(gd && gd._fullLayout && gd.data.length >= 5);"))
-    time.sleep(0.5)
+    steady(page)
 
 
 TEXTS = """
@@ -58,18 +45,14 @@ def texts(page):
     return {key: size for key, size, _ in js(page, TEXTS, list(GRAPHS))}
 
 
-def toggle_lecture(page):
-    page.find_element("#lecture-toggle").click()
-    time.sleep(1.0)  # the relayouts and the plots' resize
-
-
-def test_lecture_mode_enlarges_every_text_on_the_plots(page):
-    open_page(page)
+def test_lecture_mode_enlarges_every_text_on_the_plots(blank_page):
+    page = blank_page
+    open_at(page)
     before = texts(page)
     assert any(k.endswith("|minimum") for k in before)
     assert any("diverged at step 1" in k for k in before)  # the annotation
     assert any("gtitle" in k for k in before)
-    toggle_lecture(page)
+    lecture(page, True)
     after = texts(page)
     common = set(before) & set(after)
     assert len(common) >= 0.8 * len(before)  # the same texts (a few ticks may change)
@@ -85,7 +68,7 @@ def test_lecture_mode_enlarges_every_text_on_the_plots(page):
                     "._lectureFonts['hoverlabel.font.size'].orig;")
     assert size is not None and 1.2 <= size / base <= 1.4
     js(page, "Plotly.Fx.unhover(document.querySelector('#loss-graph .js-plotly-plot'));")
-    toggle_lecture(page)
+    lecture(page, False)
     back = texts(page)
     assert {k: back[k] for k in common} == {k: before[k] for k in common}  # and back
     assert page.get_logs() == []
@@ -104,26 +87,6 @@ def overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-@pytest.mark.parametrize("size", [(1280, 800), (1366, 768), (1920, 1080), (390, 844)])
-def test_the_toolbar_never_covers_a_plot_title(page, size):
-    open_page(page, *size, pins=())
-    for lecture in (False, True):
-        for graph in GRAPHS:
-            title, bar, plot = boxes(page, graph)
-            if size[0] < 1280 and bar[2] - bar[0] == 0:
-                continue  # no toolbar drawn at this width: nothing to cover the title
-            assert bar[2] - bar[0] > 0 and bar[3] - bar[1] > 0
-            assert bar[2] <= plot[2] + 1  # inside the plot's box
-            assert not overlap(title, bar), (graph, lecture, title, bar)
-        if not lecture and size[0] >= 1280:  # a phone has no room for lecture mode
-            before = boxes(page, "path-graph")[1]
-            toggle_lecture(page)
-            after = boxes(page, "path-graph")[1]
-            assert (after[3] - after[1]) / (before[3] - before[1]) == pytest.approx(1.3, 0.05)
-        else:
-            break
-
-
 ASPECT = """
 var gd = document.querySelector('#path-graph .js-plotly-plot'), l = gd._fullLayout;
 return [(l.xaxis.range[1] - l.xaxis.range[0]) / l.xaxis._length,
@@ -131,14 +94,31 @@ return [(l.xaxis.range[1] - l.xaxis.range[0]) / l.xaxis._length,
 """
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (1280, 800), (390, 844)])
-def test_the_path_map_keeps_its_aspect_in_and_out_of_lecture_mode(page, size):
-    open_page(page, *size, pins=())
-    x, y = js(page, ASPECT)
-    assert x == pytest.approx(y, rel=0.01)  # as many x units per pixel as y units
-    toggle_lecture(page)
-    x, y = js(page, ASPECT)
-    assert x == pytest.approx(y, rel=0.01)
+@pytest.mark.parametrize("size", [(1280, 800), (1366, 768), (1920, 1080), (390, 844)])
+def test_the_toolbar_never_covers_a_plot_title_and_the_path_map_keeps_its_aspect(
+        blank_page, size):
+    """In and out of lecture mode (on a phone the toolbar is checked out of it only: a
+    phone has no room for lecture mode)."""
+    page = blank_page
+    open_at(page, *size, pins=())
+    for lecturing in (False, True):
+        if lecturing:
+            before = boxes(page, "path-graph")[1]
+            lecture(page, True)
+            if size[0] >= 1280:
+                after = boxes(page, "path-graph")[1]
+                assert (after[3] - after[1]) / (before[3] - before[1]) == pytest.approx(1.3, 0.05)
+        x, y = js(page, ASPECT)
+        assert x == pytest.approx(y, rel=0.01), lecturing  # as many x units per px as y units
+        if lecturing and size[0] < 1280:
+            continue
+        for graph in GRAPHS:
+            title, bar, plot = boxes(page, graph)
+            if size[0] < 1280 and bar[2] - bar[0] == 0:
+                continue  # no toolbar drawn at this width: nothing to cover the title
+            assert bar[2] - bar[0] > 0 and bar[3] - bar[1] > 0
+            assert bar[2] <= plot[2] + 1  # inside the plot's box
+            assert not overlap(title, bar), (graph, lecturing, title, bar)
 
 
 def luminance(css: str) -> float:
@@ -166,12 +146,13 @@ return {paper: getComputedStyle(gd.querySelector('.main-svg')).backgroundColor,
 """
 
 
-def test_in_the_dark_theme_every_plot_colour_stands_out(page):
-    open_page(page)
+def test_in_the_dark_theme_every_plot_colour_stands_out(blank_page):
+    page = blank_page
+    open_at(page)
     page.find_element("#theme input[value='dark']").click()
     wait_until(lambda: js(page, "return getComputedStyle(document.querySelector("
                                 "'#lr-graph .main-svg')).backgroundColor") == "rgb(21, 24, 28)")
-    time.sleep(0.5)
+    steady(page)
     for graph in ("lr-graph", "loss-graph"):
         c = js(page, STROKES, graph)
         paper = c["paper"]

@@ -1,9 +1,8 @@
 """Every lesson stays legible in the browser: its claim on the first screen of a laptop,
 and no text drawn on a plot (title, axis title, annotation, legend, button) cut by the
 plot's edge or lying on another text. Measured on the page as Chromium draws it."""
-import time
-
 import pytest
+from browser_helpers import js, lecture, open_page, steady, wait_until
 
 from playground import lessons
 
@@ -69,24 +68,15 @@ def viewport(page, width: int, height: int):
 
 
 def open_lesson(page, lesson):
-    page.driver.get(page.server_url + lessons.lesson_path(lesson))
+    """Load the lesson's link and wait until its plots are drawn, annotated and still."""
+    open_page(page, lessons.lesson_path(lesson))
     page.wait_for_element("#lesson-claim", timeout=30)
-    end = time.time() + 30
-    while time.time() < end:  # all three plots drawn, with their annotations
-        if page.driver.execute_script(
-                "return document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6 "
-                "&& Array.from(document.querySelectorAll('.js-plotly-plot')).every("
-                "function (g) { return g._fullLayout && g.data && g.data.length; })"):
-            break
-        time.sleep(0.2)
-    time.sleep(0.5)  # the last relayout (axes, annotations) of each plot
-
-
-def lecture(page, on: bool):
-    lecturing = page.driver.execute_script("return document.body.classList.contains('lecture')")
-    if lecturing != on:
-        page.find_element("#lecture-toggle").click()
-        time.sleep(1.0)  # the plots re-laid out to the new size
+    wait_until(lambda: js(  # all three plots drawn, with their annotations
+        page, "return document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6 "
+              "&& Array.from(document.querySelectorAll('.js-plotly-plot')).every("
+              "function (g) { return g._fullLayout && g.data && g.data.length; })"),
+        timeout=30, page=page)
+    steady(page)  # the last relayout (axes, annotations) of each plot
 
 
 def claim_on_first_screen(page, lesson) -> str | None:
@@ -114,9 +104,11 @@ def claim_on_first_screen(page, lesson) -> str | None:
 # 1366x768 only: the tightest screen a lecturer projects from (at 1920x1080 every plot has
 # more room and lecture mode scales the same 1.3x); both sizes took twice the suite's time
 @pytest.mark.parametrize("size", [(1366, 768)], ids=["1366x768"])
-def test_every_lesson_shows_its_claim_first_and_its_plot_texts_uncut_and_apart(page, size):
+def test_every_lesson_shows_its_claim_first_and_its_plot_texts_uncut_and_apart(blank_page,
+                                                                                size):
     """Each lesson as it opens and in lecture mode: every text on its plots inside the
     plot and clear of the others; at 1366x768 the claim and the plots on the first screen."""
+    page = blank_page
     viewport(page, *size)
     found = {}
     for lesson in lessons.LESSONS.values():

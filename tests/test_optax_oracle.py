@@ -170,10 +170,10 @@ def valley(p, condition=25.0):
 def test_adam_first_steps_match_optax_adam(problem, loss, start, lr, betas, eps, steps):
     """Adam's trajectory against a plain optax.adam loop (constant lr, float32).
 
-    The engine builds its Adam from optax.scale_by_adam, so this does not test that
-    transformation's formula (test_parity.py does, against torch.optim.Adam); it tests
-    everything around it: the state threaded through the scan, the step count behind the
-    bias correction, betas/eps plumbing, and the lr's sign and scale.
+    The engine writes Adam by hand in torch's order of operations (test_parity.py checks it
+    bit for bit against torch.optim.Adam); optax.adam is a second, independent reference:
+    the state threaded through the loop, the step count behind the bias correction,
+    betas/eps plumbing, and the lr's sign and scale.
 
     optax gets the hyperparameters as float32, as the engine holds them.
     Given Python floats, optax computes 1 - b2 in double precision but b2 ** t in float32

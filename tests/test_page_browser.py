@@ -1,8 +1,7 @@
 """What only a browser shows: the page in headless Chromium (dash_duo), driven like a user."""
-import time
-
 import numpy as np
 import pytest
+from browser_helpers import choose, open_page, set_input, trace, wait_until
 from selenium.webdriver.common.keys import Keys
 
 import playground
@@ -10,42 +9,6 @@ from playground.web.figures import fmt
 from playground.web.form import DEFAULT_CONFIG
 
 pytestmark = pytest.mark.browser
-
-
-def trace(page, graph: str, index: int, key: str = "y"):
-    """The values Plotly drew (its decoded full data) for one trace of a graph."""
-    return page.driver.execute_script(
-        f"var gd = document.querySelector('#{graph} .js-plotly-plot');"
-        f"var t = gd && gd._fullData && gd._fullData.find(function (d) {{"
-        f"  return d.index === {index}; }});"
-        f"var v = t && t['{key}'];"
-        "return v && v.length ? Array.from(v) : null;")
-
-
-def wait_until(condition, timeout=15.0, page=None):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the page" +
-                         (f" at {page.driver.current_url}" if page else ""))
-
-
-def choose(page, picker: str, label: str):
-    """Pick an option of one of the page's dropdowns by its visible label."""
-    page.find_element(f"#{picker}").click()
-    options = wait_until(lambda: [o for o in page.find_elements('[role="listbox"] [role="option"]')
-                                  if o.text == label])
-    options[0].click()
-
-
-def set_input(page, selector: str, text: str):
-    element = page.find_element(selector)
-    element.send_keys(Keys.CONTROL, "a")
-    element.send_keys(Keys.BACKSPACE)
-    element.send_keys(text + Keys.ENTER)
 
 
 def test_page_loads_with_three_plots_holding_data(page):
@@ -126,9 +89,9 @@ def test_a_bad_value_shows_its_message_and_keeps_the_plots(page):
     assert trace(page, "lr-graph", 0) == before
 
 
-def test_a_malformed_link_opens_the_defaults_with_a_note(page):
-    page.driver.get(page.server_url + "/?optimizer=adam&optimizer.lr=fast")
-    page.wait_for_element("#path-graph .js-plotly-plot", timeout=20)
+def test_a_malformed_link_opens_the_defaults_with_a_note(blank_page):
+    page = blank_page
+    open_page(page, "/?optimizer=adam&optimizer.lr=fast")
     assert "could not be opened" in page.find_element("#note").text
     want = playground.simulate(DEFAULT_CONFIG)
     np.testing.assert_allclose(trace(page, "lr-graph", 0), want["lr"], rtol=1e-6)

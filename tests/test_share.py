@@ -7,7 +7,6 @@ import http.client
 import io
 import re
 import threading
-import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,6 +14,7 @@ import numpy as np
 import pytest
 import segno
 import zxingcpp
+from browser_helpers import js, set_input, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -124,20 +124,6 @@ def test_an_address_too_long_for_a_code_says_so():
 # --- In the browser --------------------------------------------------------------------
 
 
-def wait_until(condition, timeout=15.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the page")
-
-
-def js(page, script: str):
-    return page.driver.execute_script(script)
-
-
 def shown_code(page) -> list[str]:
     """What a phone reads from the code as the browser draws it on screen (a screenshot of
     the image), once the code for the current address is in."""
@@ -151,13 +137,6 @@ def open_share(page):
     page.find_element("#share-toggle").click()
     wait_until(lambda: js(page, "return document.getElementById('share-dialog').open"))
     return wait_until(lambda: shown_code(page))
-
-
-def set_input(page, selector: str, text: str):
-    element = page.find_element(selector)
-    element.send_keys(Keys.CONTROL, "a")
-    element.send_keys(Keys.BACKSPACE)
-    element.send_keys(text + Keys.ENTER)
 
 
 def viewport(page, width: int, height: int):
@@ -240,7 +219,8 @@ class _Proxy(BaseHTTPRequestHandler):
 
 
 @pytest.mark.browser
-def test_behind_a_proxy_the_code_holds_the_address_the_browser_shows(page):
+def test_behind_a_proxy_the_code_holds_the_address_the_browser_shows(blank_page):
+    page = blank_page
     app = urllib.parse.urlsplit(page.server_url)
     handler = type("Proxy", (_Proxy,), {"upstream": (app.hostname, app.port)})
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
