@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import playground
+from browser_helpers import wait_until
 from playground.web.figure_loss import loss_range
 from playground.web.form import DEFAULT_CONFIG
 from playground.web.runs import RunView
@@ -36,16 +37,6 @@ return [Array.from(t.x), Array.from(t.y)];
 def mouse(driver, kind, x, y, buttons=1):
     driver.execute_cdp_cmd("Input.dispatchMouseEvent", {
         "type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1})
-
-
-def wait_until(condition, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the page")
 
 
 def lr_box(page) -> float:
@@ -80,7 +71,8 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
     assert requests == {"main": 0, "scrub": 1}, "a drag must not run the main callback"
 
     mouse(driver, "mouseReleased", x, y, 0)
-    wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"])
+    wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"],
+               timeout=30)
     steps, drawn = driver.execute_script(LR_TRACE)
     np.testing.assert_allclose(drawn, want["lr"], rtol=1e-6)  # the exact run at rest
     assert lr_box(page) == lr
@@ -129,7 +121,7 @@ def test_a_parameter_slider_scrubs_and_its_release_writes_the_box_and_runs_the_r
     momentum = box()
     assert driver.execute_script("return window.__requests") == {"main": 0, "scrub": 1}
     mouse(driver, "mouseReleased", x, y, 0)
-    wait_until(lambda: f"optimizer.momentum={momentum:g}" in driver.current_url)
+    wait_until(lambda: f"optimizer.momentum={momentum:g}" in driver.current_url, timeout=30)
     want = playground.simulate({"problem": {"name": "elongated_valley"}, "steps": 200,
                                 "optimizer": {"name": "sgd", "lr": 0.01,
                                               "momentum": momentum},
