@@ -5,8 +5,8 @@
    server for the frames of the run, once per run and slider (one sweep over the slider's
    positions: the scrub-request store, answered in scrub-data). Each change of the thumb's
    value then draws the frame of the slider's position: the current run's lr, loss and
-   path (moved with Plotly.animate, at most once per animation frame), the slider's box and
-   the status line. Letting go sets the slider's value; the main callback then draws the
+   path (each line drawn straight into its SVG path, at most once per animation frame; an
+   axis change goes through Plotly), the slider's box and the status line. Letting go sets the slider's value; the main callback then draws the
    exact run, as for any change.
 
    The frames do not depend on the lr the run had before the grab (they replace it), so
@@ -27,6 +27,7 @@
     drawn: -1,      // the frame on the plots
     grabbed: false, // the slider is held (pointer down on it)
     saved: [],      // [{gd, axis}]: each y axis as it was before the scrub changed it
+    hidden: [],     // elements a frame hid (shown again on letGo)
     raf: 0
   };
 
@@ -119,15 +120,24 @@
     return Plotly.update(gd, restyle, layout, traces);
   }
 
-  /* The y range a frame needs ([low, high], log10 units on a log axis), or null while the
-     one drawn still shows it well (it holds the frame and is at most `slack` wider):
-     axes change in steps, not on every frame. */
-  function yRange(gd, want, slack, pad) {
+  /* The y range a frame needs (`want`: [low, high], log10 units on a log axis), or null
+     while the one drawn still shows it well: an axis changes in steps (a change is a full
+     Plotly redraw, ~30 ms), not on every frame. A log axis keeps its range while it holds
+     the frame and is at most two decades wider, and changes with half a decade of
+     headroom; a linear one (from 0) keeps its top while it is 1 to 5 times the frame's and
+     changes to the next 1-2-5 value above it. */
+  function yRange(gd, want, log) {
     var now = gd._fullLayout.yaxis.range;
-    if (!want || !now) { return null; }
-    var lo = Math.min(now[0], now[1]), hi = Math.max(now[0], now[1]);
-    if (lo <= want[0] && hi >= want[1] && (hi - lo) <= (want[1] - want[0]) + slack) {
-      return null;
+    if (!want || !now || !isFinite(want[0]) || !isFinite(want[1])) { return null; }
+    var lo = Math.min(now[0], now[1]), hi = Math.max(now[0], now[1]), range;
+    if (log) {
+      if (lo <= want[0] && hi >= want[1] && (hi - lo) <= (want[1] - want[0]) + 2) { return null; }
+      range = [want[0] - 0.5, want[1] + 0.5];
+    } else {
+      if (lo <= 0 && hi >= want[1] && hi <= 5 * want[1]) { return null; }
+      var e = Math.pow(10, Math.floor(Math.log10(want[1]))), top = 10 * e;
+      [1, 2, 5].some(function (m) { return m * e >= want[1] && (top = m * e); });
+      range = [-0.03 * top, top * 1.03];
     }
     if (!state.saved.some(function (s) { return s.gd === gd; })) {
       var y = gd.layout.yaxis || {};
@@ -137,35 +147,107 @@
     }
     // Plotly's own ticks for the frame's range (the server's, for the run at rest, come
     // back with the exact run)
-    return {"yaxis.range": [want[0] - pad, want[1] + pad], "yaxis.autorange": false,
-            "yaxis.tickmode": "auto"};
+    return {"yaxis.range": range, "yaxis.autorange": false, "yaxis.tickmode": "auto"};
   }
 
-  /* Draw frame i on the three plots, the lr box and the status line. */
+  /* The SVG group Plotly drew a scatter trace into (class "trace<uid>", in the layer of
+     its zorder), or null. */
+  function traceGroup(gd, index) {
+    var full = (gd._fullData || []).find(function (d) { return d.index === index; });
+    return full ? gd.querySelector("g.trace" + full.uid) : null;
+  }
+
+  /* Draw a trace's line straight into its SVG path, in the axes as they stand: a frame
+     costs a millisecond, where any Plotly call recomputes the whole figure (17-37 ms a
+     plot here). Plotly's own state is brought up to date on release (letGo). */
+  function fastLine(gd, index, xs, ys) {
+    var g = traceGroup(gd, index), lines = g && g.querySelectorAll("path.js-line");
+    var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    if (!lines || !lines.length || !xa || !ya) { return false; }
+    var d = "", pen = "M";
+    for (var k = 0; k < xs.length; k++) {
+      var px = xa.c2p(xs[k]), py = ya.c2p(ys[k]);
+      if (isFinite(px) && isFinite(py)) {
+        d += pen + px.toFixed(1) + "," + py.toFixed(1);
+        pen = "L";
+      } else {
+        pen = "M";
+      }
+    }
+    lines[0].setAttribute("d", d || "M0,0");
+    for (var j = 1; j < lines.length; j++) { lines[j].setAttribute("d", "M0,0"); }
+    return true;
+  }
+
+  /* Hide what a frame does not redraw (markers sized for the run at rest, the minibatch
+     loss), until letGo. */
+  function hide(gd, index, selector) {
+    var g = traceGroup(gd, index);
+    (g ? g.querySelectorAll(selector) : []).forEach(function (el) {
+      if (el.style.display !== "none") {
+        el.style.display = "none";
+        state.hidden.push(el);
+      }
+    });
+  }
+
+  /* Move a marker of a trace (its k-th point) to (x, y) in the axes as they stand. */
+  function movePoint(gd, index, k, x, y) {
+    var g = traceGroup(gd, index), pts = g && g.querySelectorAll("path.point");
+    var xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    if (!pts || pts.length <= k) { return; }
+    var px = xa.c2p(x), py = ya.c2p(y);
+    if (isFinite(px) && isFinite(py)) { pts[k].setAttribute("transform", "translate(" + px + "," + py + ")"); }
+  }
+
+  /* Frame i's data per plot: [graph id, traces, data] as Plotly takes it. */
+  function frameData(i) {
+    var f = state.frames, nl = f.steps.length, np = f.points.length;
+    var xy = row(f.path, i, 2 * np), px = [], py = [];
+    for (var k = 0; k < np; k++) { px.push(xy[2 * k]); py.push(xy[2 * k + 1]); }
+    return {
+      "lr-graph": [[LR_TRACE, LR_EVENTS], [{x: f.steps, y: row(f.lr, i, nl)}, {x: [], y: []}]],
+      "loss-graph": [[LOSS_TRACE, LOSS_OBSERVED],
+                     [{x: f.points, y: row(f.loss, i, np)}, {x: [], y: []}]],
+      "path-graph": [[PATH, ENDS],
+                     [{x: px, y: py, customdata: f.points, marker: {size: SCRUB_MARKER}},
+                      {x: [px[0], f.ends[2 * i]], y: [py[0], f.ends[2 * i + 1]],
+                       customdata: [0, f.points[np - 1]]}]]
+    };
+  }
+
+  /* Draw frame i on the three plots, the slider's box and the status line. */
   function draw(i) {
     if (!state.frames.valid[i]) { return; }  // no run there (e.g. nesterov at momentum 0)
     var t0 = performance.now();
-    var f = state.frames, nl = f.steps.length, np = f.points.length;
+    var f = state.frames, data = frameData(i);
     var lrGd = plot("lr-graph"), lossGd = plot("loss-graph"), pathGd = plot("path-graph");
     if (lrGd && lrGd.data && lrGd.data.length > LR_EVENTS && lrGd._fullLayout.yaxis) {
       var top = f.lrTop[i], log = lrGd._fullLayout.yaxis.type === "log";
       var want = top === null ? null : log ? [Math.log10(f.lrLow[i]), Math.log10(top)]
         : [0, top];
-      move(lrGd, [LR_TRACE, LR_EVENTS], [{x: f.steps, y: row(f.lr, i, nl)}, {x: [], y: []}],
-           yRange(lrGd, want, log ? 1.5 : top, log ? 0.1 : 0.05 * (top || 0)));
+      var axis = yRange(lrGd, want, log);
+      var lr = data["lr-graph"];
+      if (axis || !fastLine(lrGd, LR_TRACE, lr[1][0].x, lr[1][0].y)) {
+        move(lrGd, lr[0], lr[1], axis);
+      }
+      hide(lrGd, LR_EVENTS, "path.point");
     }
     if (lossGd && lossGd.data && lossGd.data.length > LOSS_OBSERVED && lossGd._fullLayout.yaxis) {
-      move(lossGd, [LOSS_TRACE, LOSS_OBSERVED],
-           [{x: f.points, y: row(f.loss, i, np)}, {x: [], y: []}],
-           yRange(lossGd, f.lossRange[i], 1.5, 0.25));
+      var lossAxis = yRange(lossGd, f.lossRange[i], true), loss = data["loss-graph"];
+      if (lossAxis || !fastLine(lossGd, LOSS_TRACE, loss[1][0].x, loss[1][0].y)) {
+        move(lossGd, loss[0], loss[1], lossAxis);
+      }
+      hide(lossGd, LOSS_OBSERVED, "path.js-line");
     }
     if (pathGd && pathGd.data && pathGd.data.length > ENDS && !pathGd._fullLayout.scene) {
-      var xy = row(f.path, i, 2 * np), px = [], py = [];
-      for (var k = 0; k < np; k++) { px.push(xy[2 * k]); py.push(xy[2 * k + 1]); }
-      move(pathGd, [PATH, ENDS],
-           [{x: px, y: py, customdata: f.points, marker: {size: SCRUB_MARKER}},
-            {x: [px[0], f.ends[2 * i]], y: [py[0], f.ends[2 * i + 1]],
-             customdata: [0, f.points[np - 1]]}], null);
+      var path = data["path-graph"], line = path[1][0], ends = path[1][1];
+      if (fastLine(pathGd, PATH, line.x, line.y)) {
+        hide(pathGd, PATH, "g.points");
+        movePoint(pathGd, ENDS, 1, ends.x[1], ends.y[1]);
+      } else {
+        move(pathGd, path[0], path[1], null);
+      }
     }
     var box = boxOf(f.slider);
     if (box && document.activeElement !== box) { box.value = String(f.values[i]); }
@@ -178,6 +260,8 @@
     state.drawn = i;
     STATS.frames += 1;
     STATS.ms += performance.now() - t0;
+    STATS.last = {steps: f.steps, lr: data["lr-graph"][1][0].y, value: f.values[i]};
+    document.dispatchEvent(new CustomEvent("playground:scrubframe"));
   }
 
   function schedule() {
@@ -246,7 +330,19 @@
   function letGo() {
     if (!state.grabbed) { return; }
     state.grabbed = false;
-    state.saved.forEach(function (s) { Plotly.relayout(s.gd, s.axis); });
+    state.hidden.forEach(function (el) { el.style.display = ""; });
+    state.hidden = [];
+    if (state.frames && state.drawn >= 0) {
+      // Plotly takes the last frame (its SVG was drawn by hand) and the axes as they were
+      var data = frameData(state.drawn);
+      Object.keys(data).forEach(function (id) {
+        var gd = plot(id);
+        if (!gd || !gd.data || gd.data.length <= data[id][0][1] ||
+            (id === "path-graph" && gd._fullLayout.scene)) { return; }
+        var saved = state.saved.find(function (s) { return s.gd === gd; });
+        move(gd, data[id][0], data[id][1], saved ? saved.axis : {});
+      });
+    }
     state.saved = [];
   }
   document.addEventListener("pointerup", letGo, true);

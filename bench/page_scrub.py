@@ -5,8 +5,9 @@ settle on the exact run after letting go, and the bytes a grab costs (``bench/pa
 A drag is driven like a hand: Chrome DevTools mouse events sent on the page's DevTools
 socket (press on the slider's handle,
 a move of 3 px every 1/60 s across the rail and back for DRAG_S seconds, release). In the
-page, every ``plotly_afterplot`` (a redraw) and ``plotly_animated`` (traces moved without
-a redraw, as scrub frames are) of the three graphs is time-stamped:
+page, every ``plotly_afterplot`` (a redraw), ``plotly_animated`` (traces moved without a
+redraw) and ``playground:scrubframe`` (a scrub frame drawn straight into the plots' SVG) of
+the three graphs is time-stamped:
 
 - frames per second: redraws of the lr plot during the drag, per second, counting only
   redraws after which the three plots show one slider position (the lr, loss and path
@@ -51,6 +52,8 @@ window.__scrub = {events: [], up: null, down: null};
   };
   gd.on('plotly_afterplot', seen);
   gd.on('plotly_animated', seen);
+  // a scrub frame drawn straight into the plots' SVG (assets/scrub.js) tells the document
+  document.addEventListener('playground:scrubframe', seen);
 });
 document.addEventListener('pointerup', function (e) { window.__scrub.up = e.timeStamp; }, true);
 document.addEventListener('pointerdown', function (e) { window.__scrub.down = e.timeStamp; }, true);

@@ -60,13 +60,22 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
         x -= 4
         mouse(driver, "mouseMoved", x, y)
         time.sleep(0.03)
-    # a frame of the drag: the lr box and a decimated lr curve, before any release
-    wait_until(lambda: lr_box(page) < 0.2 and len(driver.execute_script(LR_TRACE)[0]) <= POINTS)
+    # a frame of the drag: the lr box, and the lr curve drawn as the frame of that lr
+    wait_until(lambda: lr_box(page) < 0.2 and driver.execute_script(
+        "return window.__scrubStats.frames") > 0)
     time.sleep(0.3)
     lr = lr_box(page)
-    steps, drawn = driver.execute_script(LR_TRACE)
+    last = driver.execute_script("return window.__scrubStats.last")
+    assert last["value"] == lr
     want = playground.simulate({**DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": lr}})
-    np.testing.assert_allclose(drawn, want["lr"][steps], rtol=2e-2)  # float16 frames
+    np.testing.assert_allclose(last["lr"], want["lr"][last["steps"]], rtol=2e-2)  # float16
+    # ... drawn: the lr plot's line has one point per frame step, not the run's 500
+    drawn = driver.execute_script(
+        "var gd = document.querySelector('#lr-graph .js-plotly-plot');"
+        "var uid = gd._fullData.find(function (d) { return d.index === 0; }).uid;"
+        "return gd.querySelector('g.trace' + uid + ' path.js-line')"
+        ".getAttribute('d');")
+    assert drawn.count("L") + drawn.count("M") == len(last["steps"]) <= POINTS
     requests = driver.execute_script("return window.__requests")
     assert requests == {"main": 0, "scrub": 1}, "a drag must not run the main callback"
 
