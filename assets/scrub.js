@@ -330,20 +330,29 @@
   function letGo() {
     if (!state.grabbed) { return; }
     state.grabbed = false;
-    state.hidden.forEach(function (el) { el.style.display = ""; });
+    var hidden = state.hidden, saved = state.saved, drawn = state.frames ? state.drawn : -1;
+    var before = ["lr-graph", "loss-graph", "path-graph"].map(function (id) {
+      var gd = plot(id);
+      return gd && gd.data;
+    });
     state.hidden = [];
-    if (state.frames && state.drawn >= 0) {
+    state.saved = [];
+    // after this event: the slider's own pointerup handler sends the release to the server
+    // first, and the redraws below overlap the server's run instead of delaying it
+    window.setTimeout(function () {
+      hidden.forEach(function (el) { el.style.display = ""; });
+      if (drawn < 0 || !state.frames) { return; }
       // Plotly takes the last frame (its SVG was drawn by hand) and the axes as they were
-      var data = frameData(state.drawn);
-      Object.keys(data).forEach(function (id) {
+      var data = frameData(drawn);
+      Object.keys(data).forEach(function (id, k) {
         var gd = plot(id);
         if (!gd || !gd.data || gd.data.length <= data[id][0][1] ||
             (id === "path-graph" && gd._fullLayout.scene)) { return; }
-        var saved = state.saved.find(function (s) { return s.gd === gd; });
-        move(gd, data[id][0], data[id][1], saved ? saved.axis : {});
+        if (gd.data !== before[k]) { return; }  // the exact run is already drawn
+        var axis = saved.find(function (s) { return s.gd === gd; });
+        move(gd, data[id][0], data[id][1], axis ? axis.axis : {});
       });
-    }
-    state.saved = [];
+    }, 0);
   }
   document.addEventListener("pointerup", letGo, true);
   document.addEventListener("pointercancel", letGo, true);
