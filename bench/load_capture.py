@@ -1,5 +1,6 @@
-"""bench/load.py's browser capture: the requests headless Chromium makes to load the page
-and to change the lr input, read from Chrome's performance log.
+"""bench/load.py's browser capture: the requests headless Chromium makes to load the page,
+to change the lr input, and to scrub the lr slider (a grab, a drag, a release), read from
+Chrome's performance log.
 
 It runs in a child process (``load.py --capture-child URL FILE``) with the app's
 interpreter, where selenium lives with the urllib3 it needs: only the standard library is
@@ -15,14 +16,38 @@ try:  # imported as bench.load_capture, or from bench/ (bench/load.py run as a s
 except ImportError:
     from harness import chromium, wait_for
 
+DRAG_MOVES = 40
+"""Mouse moves of the capture's drag (3 px each, every 1/60 s, toward smaller lrs)."""
+
 
 def _path(url: str, base: str) -> str | None:
     return url[len(base):] or "/" if url.startswith(base) else None
 
 
+def _mouse(driver, kind: str, x: float, y: float, buttons: int = 1) -> None:
+    driver.execute_cdp_cmd("Input.dispatchMouseEvent", {
+        "type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1})
+
+
+def _is_update(r: dict) -> bool:
+    return r["method"] == "POST" and r["path"].startswith("/_dash-update-component") \
+        and bool(r["body"])
+
+
+def _output(r: dict) -> str:
+    return json.loads(r["body"]).get("output", "")
+
+
+def _changed(r: dict) -> list:
+    return json.loads(r["body"]).get("changedPropIds", [])
+
+
 def capture(url: str) -> dict:
-    """Load the page in headless Chromium, change #lr, and return the requests it made:
-    {"load": [{method, path, body, headers}...], "change": [...], "assets": [paths]}."""
+    """Load the page in headless Chromium, change #lr, drag the lr slider (Chrome DevTools
+    mouse events: press on its handle, DRAG_MOVES moves, release), and return the requests
+    it made: {"load": [{method, path, body, headers}...], "change": [...], "scrub": [...],
+    "assets": [paths]}; "scrub" holds the grab's request (output ``scrub-data.data``) and
+    the release's (changedPropIds ``lr-slider.value``)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -72,6 +97,7 @@ def capture(url: str) -> dict:
         wait_for(got_change, 30, "the lr change request", 0.05)
         time.sleep(1.5)  # follow-up requests, if the browser sends any
         change.extend(requests_sent())
+        scrub = _drag(driver, requests_sent)
     finally:
         driver.quit()
     dash_paths = ("/", "/_dash-layout", "/_dash-dependencies", "/_dash-update-component")
@@ -80,5 +106,38 @@ def capture(url: str) -> dict:
         "lr_typed": new,
         "load": [r for r in load if r["path"].split("?")[0] in dash_paths],
         "change": [r for r in change if r["path"].startswith("/_dash-update-component")],
+        "scrub": scrub,
         "assets": [r["path"] for r in load if r["path"].split("?")[0] not in dash_paths],
     }
+
+
+def _drag(driver, requests_sent) -> list[dict]:
+    """Grab the lr slider's handle, move it DRAG_MOVES x 3 px to the left at 60 moves a
+    second, wait for the grab's request, let go, wait for the release's request; the
+    update requests sent meanwhile."""
+    x, y, left = driver.execute_script(
+        "var h = document.querySelector('.lr-slider [role=slider]');"
+        "var r = h.getBoundingClientRect(), s = document.querySelector('.lr-slider')"
+        ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2,"
+        " s.left + 8];")
+    sent: list[dict] = []
+
+    def seen(test) -> bool:
+        sent.extend(r for r in requests_sent() if _is_update(r))
+        return any(test(r) for r in sent)
+
+    _mouse(driver, "mouseMoved", x, y, 0)
+    _mouse(driver, "mousePressed", x, y)
+    t0 = time.perf_counter()
+    for k in range(1, DRAG_MOVES + 1):
+        x = max(left, x - 3)
+        _mouse(driver, "mouseMoved", x, y)
+        time.sleep(max(0.0, t0 + k / 60 - time.perf_counter()))
+    wait_for(lambda: seen(lambda r: _output(r).startswith("scrub-data.")), 30,
+             "the grab's request (scrub-data)", 0.05)
+    _mouse(driver, "mouseReleased", x, y, 0)
+    wait_for(lambda: seen(lambda r: "lr-slider.value" in _changed(r)), 30,
+             "the release's request (lr-slider.value)", 0.05)
+    time.sleep(1.0)  # follow-up requests, if the browser sends any
+    seen(lambda r: False)
+    return sent
