@@ -23,7 +23,7 @@ from .config import resolve
 from .params import ConfigError
 
 
-def _set(config: dict, base: dict, field: str, value) -> dict:
+def with_field(config: dict, base: dict, field: str, value) -> dict:
     """``config`` with the dotted ``field`` set to ``value``: the dicts on the field's path
     copied, the rest shared (a section the config leaves to its default is written out with
     the default's name, from ``base``, the resolved config)."""
@@ -65,7 +65,7 @@ def sweep(config: dict, field: str, values: Sequence) -> list[dict]:
     runs = []
     for i, value in enumerate(values):
         try:
-            runs.append(resolve(_set(config, base, field, value)))
+            runs.append(resolve(with_field(config, base, field, value)))
         except ConfigError as e:
             raise ConfigError(e.field, f"{e.message} (value {i} of the sweep)") from None
     return engine.run_packed([(*engine.pack(run), run["steps"]) for run in runs])

@@ -1,13 +1,13 @@
 """Scrubbing: the plots follow a dragged slider with no server round trip per frame.
 
-When a slider (the lr's, or one of ``sliders.RANGES``) is grabbed, the browser (``assets/scrub.js``) asks once for the current run
-at every position the slider can stop at: one ``playground.sweep`` over those values
-(:func:`frames`), its curves decimated to at most ``POINTS`` points. While the slider moves,
-each frame is drawn in the browser from that answer (``Plotly.restyle`` of the current
-run's traces). When it is let go, the slider's ``value`` reaches the main callback
-(``plots.update``) like any change, and the plots settle on the exact run. The frames are
-the exact runs of the slider's positions (decimated): the lr a position stands for is the
-one the main callback uses (``form.lr_at``).
+When a slider (the lr's, or one of ``sliders.RANGES``) is grabbed, the browser
+(``assets/scrub.js``) asks once for the current run at every position the slider can stop
+at: one ``playground.sweep`` over those values (:func:`frames`), its curves decimated to at
+most ``POINTS`` points. While the slider moves, each frame is drawn in the browser from that
+answer (each line straight into the plot's SVG). When it is let go, the slider's ``value``
+reaches the main callback (``plots.update``) like any change, and the plots settle on the
+exact run. The frames are the exact runs of the slider's positions (decimated): the value a
+position stands for is the one the main callback uses (``sliders.sweep_values``).
 
 What a grab costs: one sweep (121 lr positions) and its arrays, base64 float16 in one JSON
 answer (bench/page.py --scrub prints the bytes per grab). Answers are cached per run and
@@ -25,6 +25,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from ..config import resolve
 from ..params import ConfigError
 from ..surfaces import SURFACES
+from ..sweeps import with_field
 from . import state
 from .figure_base import positive_span
 from .figure_loss import loss_offset, loss_range, positive
@@ -33,6 +34,7 @@ from .sliders import known, sweep_field, sweep_values
 
 POINTS = 160
 """A scrub frame draws at most this many points per curve (the exact run has them all)."""
+
 
 def decimate(count: int, points: int = POINTS) -> np.ndarray:
     """At most ``points`` indices into ``count`` values, evenly spread, first and last kept."""
@@ -54,19 +56,14 @@ def _log_half(array: np.ndarray) -> str:
         return _half(np.log10(np.asarray(array, dtype=np.float64)))
 
 
-def _valid(current: dict, field: str, values: list) -> list[bool]:
+def _valid(current: dict, run: dict, field: str, values: list) -> list[bool]:
     """Which values make a run at all (SGD's nesterov needs a momentum above 0, say): the
-    others get no frame (the plots keep the last one while the slider passes them)."""
-    section, name = field.split(".", 1) if "." in field else (None, field)
+    others get no frame (the plots keep the last one while the slider passes them).
+    ``run``: the current run resolved."""
     ok = []
     for v in values:
-        config = dict(current)
-        if section:
-            config[section] = {**current.get(section, {}), name: v}
-        else:
-            config[name] = v
         try:
-            resolve(config)
+            resolve(with_field(current, run, field, v))
             ok.append(True)
         except ConfigError:
             ok.append(False)
@@ -87,7 +84,7 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     field = sweep_field(slider)
     run = resolve(current)
     where, values = sweep_values(slider)
-    valid = _valid(current, field, values)
+    valid = _valid(current, run, field, values)
     swept = iter(state.sweep_runs(current, field, [v for v, ok in zip(values, valid) if ok]))
     results = [next(swept) if ok else None for ok in valid]
     pinned = state.runs(current, pins)[1:]
