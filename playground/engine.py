@@ -230,6 +230,9 @@ def _run_into(fvec, ivec, n_active, inputs, table, offset):
         def branch(p, c):
             prm = params().prob[s.name]
             f = lambda q: s.loss(q, prm)  # noqa: E731
+            if s.value_and_grad is not None:  # torch's rounding (never noisy)
+                loss, g = s.value_and_grad(p, prm)
+                return _vector([loss, g[0], g[1], loss])
             if not s.noisy:
                 loss, g = jax.value_and_grad(f)(p)
                 return _vector([loss, g[0], g[1], loss])

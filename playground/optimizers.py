@@ -37,6 +37,7 @@ from typing import Callable, NamedTuple
 import jax.numpy as jnp
 
 from .params import ConfigError, Entry, Param
+from .rounding import alone as _alone
 
 
 class OptState(NamedTuple):
@@ -52,13 +53,6 @@ class OptState(NamedTuple):
 def init_state(p) -> OptState:
     zeros = jnp.zeros_like(p)
     return OptState(jnp.zeros((), jnp.int32), zeros, zeros, zeros, jnp.zeros((), bool))
-
-
-def _alone(x):
-    """``x`` unchanged, rounded on its own: a value XLA cannot contract into a fused
-    multiply-add with the sum that uses it (a select between ``x`` and NaN, on whether
-    ``x`` is NaN: the same value, but no longer a product in XLA's eyes)."""
-    return jnp.where(jnp.isnan(x), jnp.nan, x)
 
 
 def _divisor(x, like):

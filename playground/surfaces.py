@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from . import formula as _formula
 from .params import Entry, Param
+from .rounding import alone
 
 GROUPS = ("bowls and valleys", "saddles", "many minima")
 """The families the surface picker groups the entries by, in order."""
@@ -47,6 +48,9 @@ class Surface(Entry):
     """prm -> largest Hessian eigenvalue, where it is constant (SGD is stable below 2/that)."""
     group: str = "bowls and valleys"
     """Which of ``GROUPS`` the picker lists it under."""
+    value_and_grad: Callable | None = None
+    """(p, prm) -> (loss, gradient) in torch autograd's order of operations, where
+    ``jax.value_and_grad`` of ``loss`` rounds differently (the engine uses it when set)."""
 
     def __post_init__(self):
         if self.minimum is None and self.minima is not None:
@@ -72,6 +76,23 @@ def elongated_valley(p, prm):
 def rosenbrock(p, prm):
     """f(x, y) = (a - x)^2 + b (y - x^2)^2."""
     return (prm["a"] - p[0]) ** 2 + prm["b"] * (p[1] - p[0] ** 2) ** 2
+
+
+def rosenbrock_torch(p, prm):
+    """Rosenbrock's loss and gradient rounded as torch's autograd computes them for
+    ``(a - x)**2 + b * (y - x**2)**2``: each square and product rounded on its own (XLA
+    would fuse them into the differences and sums that use them), and the backward pass of
+    each operation: pow's ``grad * (2 * base)``, mul's ``grad * b``, sub's and rsub's
+    negations, the two contributions to x's gradient added last. ``jax.grad`` of
+    :func:`rosenbrock` gives the same gradient to a few ulps, not bit for bit, and a run on
+    Rosenbrock then parts from torch's within a few hundred steps."""
+    x, y, a, b = p[0], p[1], prm["a"], prm["b"]
+    t = a - x
+    d = y - alone(x * x)
+    loss = alone(t * t) + alone(b * alone(d * d))
+    grad_d = alone(b * (2 * d))           # (d**2)' * b: grad * (2 * d), grad = 1 * b
+    grad_x = alone(-grad_d * (2 * x)) + -(2 * t)  # via x**2, then via a - x
+    return loss, jnp.stack([grad_x, grad_d])
 
 
 def booth(p, prm):
@@ -188,7 +209,7 @@ SURFACES: dict[str, Surface] = {s.name: s for s in [
                       low=-10.0, high=10.0),
                 Param("b", "float", 100.0, "b", "Steepness of the valley walls.",
                       low=0.0, ui_high=1000.0)),
-        loss=rosenbrock,
+        loss=rosenbrock, value_and_grad=rosenbrock_torch,
         window=lambda prm: ((prm["a"] - 3.0, prm["a"] + 1.0),
                             (min(-1.0, prm["a"] ** 2 - 2.0), prm["a"] ** 2 + 2.0)),
         minimum=lambda prm: (prm["a"], prm["a"] ** 2), start=(-1.5, 2.0), blowup=1e8),
