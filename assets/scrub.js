@@ -1,13 +1,15 @@
 /* Scrubbing: while a slider is dragged, the plots follow it with no server round trip per
    frame (playground/web/scrub.py says how the frames are made).
 
-   A grab of the lr slider or of a parameter's slider (playground/web/sliders.py) asks the
-   server for the frames of the run, once per run and slider (one sweep over the slider's
-   positions: the scrub-request store, answered in scrub-data). Each change of the thumb's
-   value then draws the frame of the slider's position: the current run's lr, loss and
-   path (each line drawn straight into its SVG path, at most once per animation frame; an
-   axis change goes through Plotly), the slider's box and the status line. Letting go sets the slider's value; the main callback then draws the
-   exact run, as for any change.
+   A grab of the lr slider, the steps slider or a parameter's slider
+   (playground/web/sliders.py) asks the server for the frames of the run, once per run and
+   slider (one sweep over the slider's positions: the scrub-request store, answered in
+   scrub-data). Each change of the thumb's value then draws the frame of the slider's
+   position: the current run's lr, loss and path (each line drawn straight into its SVG
+   path, at most once per animation frame; an axis change goes through Plotly), the
+   slider's box and the status line. The steps slider's frames differ in length: the step
+   axes stay put while they shrink and grow in round steps past the longest. Letting go
+   sets the slider's value; the main callback then draws the exact run, as for any change.
 
    The frames do not depend on the lr the run had before the grab (they replace it), so
    they stay good while only the lr changes: a run's key is its query without the swept
@@ -22,7 +24,8 @@
     frames: null,   // the decoded answer for the run `key`
     key: null,
     asked: null,    // the key of the run whose frames are on their way
-    slider: null,   // the held slider ("lr-slider" or a form key) and its element
+    askedField: null, // the query's key that key leaves out (fieldOf)
+    slider: null,   // the held slider ("lr-slider", "steps-slider" or a form key) and its element
     root: null,
     drawn: -1,      // the frame on the plots
     grabbed: false, // the slider is held (pointer down on it)
@@ -36,9 +39,12 @@
     return el && (el.classList.contains("js-plotly-plot") ? el : el.querySelector(".js-plotly-plot"));
   }
 
-  /* The config field a slider moves (as playground/web/sliders.py sweep_field says). */
-  function fieldOf(slider) {
+  /* The page query's key the slider's frames do not depend on (as
+     playground/web/sliders.py query_field says): its box's, or null under a pair box. */
+  function fieldOf(slider, root) {
     if (slider === "lr-slider") { return "optimizer.lr"; }
+    if (slider === "steps-slider") { return "steps"; }
+    if (root && root.classList.contains("pair-slider")) { return null; }
     var parts = slider.split(".");
     return parts[0] + "." + parts.slice(2).join(".");
   }
@@ -46,7 +52,7 @@
   /* The box a slider writes into. */
   function boxOf(slider) {
     return document.getElementById(slider === "lr-slider" ? "lr"
-      : JSON.stringify({key: slider, type: "param"}));
+      : slider === "steps-slider" ? "steps" : JSON.stringify({key: slider, type: "param"}));
   }
 
   /* The page's query without the swept field (what the frames depend on). */
@@ -82,7 +88,9 @@
   }
 
   function unpack(f) {
-    return {slider: f.slider, field: f.field, valid: f.valid, positions: f.positions, values: f.values, steps: f.lr_steps,
+    return {slider: f.slider, field: f.field, valid: f.valid, positions: f.positions,
+            values: f.values, texts: f.texts, stepsOf: f.steps_of,
+            decimatedTo: f.decimated_to, steps: f.lr_steps,
             points: f.points, lr: decode(f.lr, true), loss: decode(f.loss, true),
             path: decode(f.path, false), ends: decode(f.ends, false),
             lossRange: f.loss_range, divergedAt: f.diverged_at, lrTop: f.lr_top,
@@ -95,6 +103,17 @@
       if (Math.abs(p[i] - position) < Math.abs(p[best] - position)) { best = i; }
     }
     return best;
+  }
+
+  /* As playground/web/scrub.py decimate: at most `points` indices into `count` values,
+     the k-th rounded half up from k (count - 1) / (points - 1), in integers. */
+  function decimate(count, points) {
+    var out = [];
+    for (var k = 0; k < Math.min(count, points); k++) {
+      out.push(count <= points ? k
+        : Math.floor((2 * k * (count - 1) + (points - 1)) / (2 * (points - 1))));
+    }
+    return out;
   }
 
   function row(array, i, width) { return Array.prototype.slice.call(array, i * width, (i + 1) * width); }
@@ -139,12 +158,7 @@
       [1, 2, 5].some(function (m) { return m * e >= want[1] && (top = m * e); });
       range = [-0.03 * top, top * 1.03];
     }
-    if (!state.saved.some(function (s) { return s.gd === gd; })) {
-      var y = gd.layout.yaxis || {};
-      state.saved.push({gd: gd, axis: {"yaxis.range": y.range ? y.range.slice() : null,
-                                       "yaxis.autorange": y.autorange === undefined ? true : y.autorange,
-                                       "yaxis.tickmode": y.tickmode || null}});
-    }
+    save(gd, ["yaxis.range", "yaxis.autorange", "yaxis.tickmode"]);
     // Plotly's own ticks for the frame's range (the server's, for the run at rest, come
     // back with the exact run)
     return {"yaxis.range": range, "yaxis.autorange": false, "yaxis.tickmode": "auto"};
@@ -200,21 +214,59 @@
     if (isFinite(px) && isFinite(py)) { pts[k].setAttribute("transform", "translate(" + px + "," + py + ")"); }
   }
 
+  /* The steps frame i holds (its lr's) and its points (its loss's and path's): the
+     same for every frame, but a steps slider's frames each have their own. */
+  function framePoints(i) {
+    var f = state.frames, n = f.stepsOf && f.stepsOf[i];
+    return typeof n === "number" ? [decimate(n, f.decimatedTo), decimate(n + 1, f.decimatedTo)]
+      : [f.steps, f.points];
+  }
+
   /* Frame i's data per plot: [graph id, traces, data] as Plotly takes it. */
   function frameData(i) {
     var f = state.frames, nl = f.steps.length, np = f.points.length;
+    var at = framePoints(i), steps = at[0], points = at[1], n = points.length;
     var xy = row(f.path, i, 2 * np), px = [], py = [];
-    for (var k = 0; k < np; k++) { px.push(xy[2 * k]); py.push(xy[2 * k + 1]); }
+    for (var k = 0; k < n; k++) { px.push(xy[2 * k]); py.push(xy[2 * k + 1]); }
     return {
-      "lr-graph": [[LR_TRACE, LR_EVENTS], [{x: f.steps, y: row(f.lr, i, nl)}, {x: [], y: []}]],
+      "lr-graph": [[LR_TRACE, LR_EVENTS],
+                   [{x: steps, y: row(f.lr, i, nl).slice(0, steps.length)}, {x: [], y: []}]],
       "loss-graph": [[LOSS_TRACE, LOSS_OBSERVED],
-                     [{x: f.points, y: row(f.loss, i, np)}, {x: [], y: []}]],
+                     [{x: points, y: row(f.loss, i, np).slice(0, n)}, {x: [], y: []}]],
       "path-graph": [[PATH, ENDS],
-                     [{x: px, y: py, customdata: f.points, marker: {size: SCRUB_MARKER}},
+                     [{x: px, y: py, customdata: points, marker: {size: SCRUB_MARKER}},
                       {x: [px[0], f.ends[2 * i]], y: [py[0], f.ends[2 * i + 1]],
-                       customdata: [0, f.points[np - 1]]}]]
+                       customdata: [0, points[n - 1]]}]]
     };
   }
+
+  /* Keep an axis's settings before the scrub first changes them (letGo puts them back). */
+  function save(gd, keys) {
+    var entry = state.saved.find(function (s) { return s.gd === gd; });
+    if (!entry) { state.saved.push(entry = {gd: gd, axis: {}}); }
+    var layout = gd.layout;
+    keys.forEach(function (key) {
+      if (key in entry.axis) { return; }
+      var parts = key.split("."), axis = layout[parts[0]] || {}, v = axis[parts[1]];
+      entry.axis[key] = v === undefined ? (parts[1] === "autorange" ? true : null)
+        : Array.isArray(v) ? v.slice() : v;
+    });
+  }
+
+  /* The step axis a steps-slider frame of `steps` needs, or null while the one drawn
+     reaches past them: it stays put while the frames shrink and grows to the next 1-2-5
+     value past the longest frame (a change is a full Plotly redraw, not one per frame),
+     so the curves visibly grow and shrink against a fixed axis. */
+  function xRange(gd, steps) {
+    var now = gd._fullLayout.xaxis.range;
+    if (!state.frames.stepsOf || !now || Math.max(now[0], now[1]) >= steps) { return null; }
+    var e = Math.pow(10, Math.floor(Math.log10(steps))), top = 10 * e;
+    [1, 2, 5].some(function (m) { return m * e >= steps && (top = m * e); });
+    save(gd, ["xaxis.range", "xaxis.autorange", "xaxis.tickmode"]);
+    return {"xaxis.range": [0, top], "xaxis.autorange": false, "xaxis.tickmode": "auto"};
+  }
+
+  function merged(a, b) { return a && b ? Object.assign({}, a, b) : a || b; }
 
   /* Draw frame i on the three plots, the slider's box and the status line. */
   function draw(i) {
@@ -226,15 +278,18 @@
       var top = f.lrTop[i], log = lrGd._fullLayout.yaxis.type === "log";
       var want = top === null ? null : log ? [Math.log10(f.lrLow[i]), Math.log10(top)]
         : [0, top];
-      var axis = yRange(lrGd, want, log);
       var lr = data["lr-graph"];
+      var axis = merged(yRange(lrGd, want, log), xRange(lrGd, lr[1][0].x.length &&
+        lr[1][0].x[lr[1][0].x.length - 1] + 1));
       if (axis || !fastLine(lrGd, LR_TRACE, lr[1][0].x, lr[1][0].y)) {
         move(lrGd, lr[0], lr[1], axis);
       }
       hide(lrGd, LR_EVENTS, "path.point");
     }
     if (lossGd && lossGd.data && lossGd.data.length > LOSS_OBSERVED && lossGd._fullLayout.yaxis) {
-      var lossAxis = yRange(lossGd, f.lossRange[i], true), loss = data["loss-graph"];
+      var loss = data["loss-graph"];
+      var lossAxis = merged(yRange(lossGd, f.lossRange[i], true),
+                            xRange(lossGd, loss[1][0].x[loss[1][0].x.length - 1]));
       if (lossAxis || !fastLine(lossGd, LOSS_TRACE, loss[1][0].x, loss[1][0].y)) {
         move(lossGd, loss[0], loss[1], lossAxis);
       }
@@ -250,7 +305,9 @@
       }
     }
     var box = boxOf(f.slider);
-    if (box && document.activeElement !== box) { box.value = String(f.values[i]); }
+    if (box && document.activeElement !== box) {
+      box.value = f.texts ? f.texts[i] : String(f.values[i]);
+    }
     var status = document.getElementById("status");
     if (status) {
       var d = f.divergedAt[i];
@@ -260,7 +317,7 @@
     state.drawn = i;
     STATS.frames += 1;
     STATS.ms += performance.now() - t0;
-    STATS.last = {steps: f.steps, lr: data["lr-graph"][1][0].y, value: f.values[i]};
+    STATS.last = {steps: data["lr-graph"][1][0].x, lr: data["lr-graph"][1][0].y, value: f.values[i]};
     document.dispatchEvent(new CustomEvent("playground:scrubframe"));
   }
 
@@ -286,6 +343,7 @@
     var root = e.target && e.target.closest && e.target.closest(".lr-slider, .scrub-slider");
     if (!root) { return null; }
     if (root.classList.contains("lr-slider")) { return {slider: "lr-slider", root: root}; }
+    if (root.classList.contains("steps-slider")) { return {slider: "steps-slider", root: root}; }
     var field = root.closest(".field");
     try { return {slider: JSON.parse(field.id).key, root: root}; } catch (err) { return null; }
   }
@@ -300,10 +358,12 @@
   /* The frames of this run and slider, asked for once (the server's scrub-data answer). */
   function ensureFrames() {
     var query = window.location.search;  // the page keeps its address = its runs
-    var key = state.slider + " " + runKey(query, fieldOf(state.slider));
+    var field = fieldOf(state.slider, state.root);
+    var key = state.slider + " " + runKey(query, field);
     if (state.frames && state.key === key) { return; }
     if (state.asked === key) { return; }
     state.asked = key;
+    state.askedField = field;
     state.frames = null;
     state.drawn = -1;
     window.dash_clientside.set_props("scrub-request", {data: {slider: state.slider, query: query}});
@@ -360,20 +420,51 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     scrub: {
       /* A released parameter slider writes its value into its box (which runs the run);
-         a typed box moves its slider. */
-      syncBox: function (sliderValue, boxValue) {
+         a typed box moves its slider. A pair box ("0.9, 0.999") holds the slider's number
+         first: the slider writes that element and keeps the rest as typed. An empty box
+         whose slider the run moved to its own value ("auto: 450", sliders.follow_run)
+         stays empty. */
+      syncBox: function (sliderValue, boxValue, placeholder) {
         var no = window.dash_clientside.no_update;
         var trig = ((window.dash_clientside.callback_context.triggered || [])[0] || {}).prop_id || "";
+        var text = boxValue === null || boxValue === undefined ? "" : String(boxValue);
+        var items = text.split(",");
         if (trig.indexOf("param-slider") >= 0) {
-          return typeof sliderValue === "number" ? [String(sliderValue), no] : [no, no];
+          if (typeof sliderValue !== "number") { return [no, no]; }
+          if (!text.trim() && placeholder === "auto: " + sliderValue) { return [no, no]; }
+          var rest = items.length > 1 ? items.slice(1).map(function (s) { return s.trim(); }) : [];
+          return [[String(sliderValue)].concat(rest).join(", "), no];
         }
-        var v = parseFloat(boxValue);
-        return isFinite(v) && String(v) === String(boxValue).trim() ? [no, v] : [no, no];
+        var v = parseFloat(items[0]);
+        return isFinite(v) && String(v) === items[0].trim() && items.length <= 2 ? [no, v] : [no, no];
+      },
+      /* The page query's steps and warmup (playground/web/sliders.py run_length): the
+         run-dependent sliders' ranges follow them, and only them. */
+      runLength: function (query, last) {
+        var pairs = String(query || "").split("?").slice(1).join("?").split("&");
+        var key = pairs.filter(function (p) {
+          return /^(steps|warmup|warmup\.steps)=/.test(p);
+        }).join("&");
+        return key === last ? window.dash_clientside.no_update : key;
+      },
+      /* The steps slider is log10 of the steps (playground/web/sliders.py steps_at): a
+         release writes its steps into the box (which runs the run); typed steps move it
+         (to its nearer end past them). */
+      syncSteps: function (sliderValue, boxValue, low, high) {
+        var no = window.dash_clientside.no_update;
+        var trig = ((window.dash_clientside.callback_context.triggered || [])[0] || {}).prop_id || "";
+        if (trig.indexOf("steps-slider") >= 0) {
+          return typeof sliderValue === "number"
+            ? [String(Math.round(Math.pow(10, sliderValue))), no] : [no, no];
+        }
+        var n = parseFloat(boxValue);
+        if (!(n >= 1) || String(n) !== String(boxValue).trim()) { return [no, no]; }
+        return [no, Math.min(Math.max(Math.log10(n), low), high)];
       },
       /* The frames arrived: keep them and draw the slider's latest position. */
       arrived: function (answer) {
         if (!answer || !answer.frames) { state.asked = null; return; }
-        var key = answer.frames.slider + " " + runKey(answer.query, answer.frames.field);
+        var key = answer.frames.slider + " " + runKey(answer.query, state.askedField);
         if (key !== state.asked) { return; }  // the run changed while they travelled
         state.frames = unpack(answer.frames);
         state.key = key;

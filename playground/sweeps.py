@@ -1,6 +1,8 @@
 """Sweeps: one config run for many values of one numeric field (docs/run-format.md §9.3).
 
-``sweep(config, "optimizer.lr", values)`` returns one ``simulate`` result per value. Every
+``sweep(config, "optimizer.lr", values)`` returns one ``simulate`` result per value. The
+field is a dotted path to a number of the run; an element of a list is named by its index
+(``"optimizer.betas.0"``: Adam's beta1, beta2 as the config has it). Every
 value is checked exactly as ``simulate`` would check it (a bad one is a ``ConfigError``
 naming the field and the value's position) and the results are equal to ``simulate``'s.
 
@@ -23,32 +25,54 @@ from .config import resolve
 from .params import ConfigError
 
 
+def _child(node, part: str):
+    """The value at one path element: a dict's key, or a list's integer index (None where
+    there is none)."""
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    return None
+
+
+def _copy(node):
+    return dict(node) if isinstance(node, dict) else list(node) if isinstance(node, list) \
+        else node
+
+
 def with_field(config: dict, base: dict, field: str, value) -> dict:
-    """``config`` with the dotted ``field`` set to ``value``: the dicts on the field's path
-    copied, the rest shared (a section the config leaves to its default is written out with
-    the default's name, from ``base``, the resolved config)."""
+    """``config`` with the dotted ``field`` set to ``value``: the dicts and lists on the
+    field's path copied, the rest shared. A path element into a list is its index
+    (``optimizer.betas.0``); a section or list the config leaves to its default is written
+    out from ``base``, the resolved config (a section with the default's name, a list
+    whole)."""
     out = dict(config)
     parts = field.split(".")
     node, resolved = out, base
-    for key in parts[:-1]:
-        resolved = resolved.get(key) if isinstance(resolved, dict) else None
-        child = node.get(key)
+    for part in parts[:-1]:
+        resolved = _child(resolved, part)
+        child = _child(node, part)
         if child is None and isinstance(resolved, dict):
             child = {"name": resolved["name"]} if "name" in resolved else {}
-        node[key] = child = dict(child) if isinstance(child, dict) else child
+        elif child is None and isinstance(resolved, list):
+            child = resolved
+        child = _copy(child)
+        node[int(part) if isinstance(node, list) else part] = child
         node = child
-    node[parts[-1]] = value
+    node[int(parts[-1]) if isinstance(node, list) else parts[-1]] = value
     return out
 
 
 def _check_field(run: dict, field: str) -> None:
-    """The field must name a number in the resolved config."""
+    """The field must name a number in the resolved config: dotted keys, and an integer
+    index for an element of a list (``optimizer.betas.0``)."""
     node = run
     for key in field.split("."):
-        if not isinstance(node, dict) or key not in node:
+        if not (key in node if isinstance(node, dict) else _child(node, key) is not None):
             raise ConfigError(field, "is not a field of this run (a dotted path to a number, "
-                                     "such as optimizer.lr, schedule.gamma or steps)")
-        node = node[key]
+                                     "such as optimizer.lr, schedule.gamma, steps or "
+                                     "optimizer.betas.0)")
+        node = _child(node, key)
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         raise ConfigError(field, f"is not a number in this run (it holds {node!r})")
 

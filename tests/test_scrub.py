@@ -3,6 +3,7 @@ exact runs of the slider's positions, decimated, at float16 precision; a request
 does not send gets a message, never an exception."""
 import base64
 
+import dash
 import numpy as np
 import pytest
 
@@ -12,7 +13,9 @@ from playground.engine import TRACES
 from playground.web import scrub
 from playground.web.controls import read_form
 from playground.web.figure_loss import loss_offset
-from playground.web.form import DEFAULT_CONFIG, LR_SLIDER, LR_STEP
+from playground.web.form import (BY_KEY, DEFAULT_CONFIG, LR_SLIDER, LR_STEP,
+                                 config_from_form, form_from_config)
+from playground.web.sliders import follow_run, run_length, slider, slider_id
 
 HALF_LOG = 2.0 ** -10  # float16's relative precision (what a frame carries)
 
@@ -149,3 +152,149 @@ def test_positions_that_make_no_run_get_no_frame():
     got = scrub.frames(nesterov, [], "optimizer.sgd.momentum")
     assert got["values"][0] == 0.0 and got["valid"][0] is False
     assert all(got["valid"][1:]) and got["diverged_at"][0] is None
+
+
+CHOICE = {"problem": "rosenbrock", "optimizer": "adam", "schedule": "CosineAnnealingLR"}
+
+
+def page_config(values: dict, choice=CHOICE, warmup_on=True) -> dict:
+    """The config the page builds from its boxes (the form, as the main callback reads
+    it), ``values`` over the default page's."""
+    config, errors = config_from_form(choice, {**form_from_config(DEFAULT_CONFIG)[1],
+                                               **values}, warmup_on)
+    assert not errors
+    return config
+
+
+def assert_frame_is(got: dict, i: int, want: dict):
+    """Frame ``i`` of ``got`` is the run ``want`` (simulate's result), decimated."""
+    count, n_pts = len(got["values"]), len(got["points"])
+    path = decode(got["path"], (count, n_pts, 2), log=False)[i]
+    assert got["diverged_at"][i] == want["diverged_at"]
+    end = len(want["path"]) if want["diverged_at"] is None else want["diverged_at"]
+    points = np.asarray(got["points"])
+    shown = points < min(end, len(want["path"]))
+    np.testing.assert_allclose(path[shown], want["path"][points[shown]], rtol=HALF_LOG,
+                               atol=1e-3)
+    assert np.all(np.isnan(path[~shown]))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_the_beta1_slider_frames_the_run_of_the_pair_its_release_writes(optimizer):
+    """The beta1 slider under the betas box: each frame is the run of the box as a
+    release writes it ("b1, b2", beta2 as the box has it), which the form reads as the
+    main callback does."""
+    key = f"optimizer.{optimizer}.betas"
+    choice = {**CHOICE, "optimizer": optimizer}
+    current = page_config({key: "0.9, 0.98"}, choice)
+    got = scrub.frames(current, [], key)
+    assert got["field"] == "optimizer.betas.0" and all(got["valid"])
+    assert got["values"][0] == 0.0 and got["values"][-1] == 0.99
+    for i in (0, 37, len(got["values"]) - 1):
+        assert got["texts"][i] == f"{got['values'][i]!r}, 0.98"
+        assert_frame_is(got, i, playground.simulate(page_config({key: got["texts"][i]},
+                                                                choice)))
+
+
+def test_the_beta1_frames_depend_on_beta2_and_are_asked_again_when_it_changes():
+    a = page_path(page_config({"optimizer.adam.betas": "0.9, 0.999"}))
+    b = page_path(page_config({"optimizer.adam.betas": "0.9, 0.9"}))
+    assert scrub.run_key(a, None) != scrub.run_key(b, None)
+    got = scrub.answer({"slider": "optimizer.adam.betas", "query": b}, b, [])
+    assert got["frames"]["texts"][0] == "0.0, 0.9"
+
+
+T_MAX = "schedule.CosineAnnealingLR.T_max"
+
+
+@pytest.mark.parametrize("steps, warmup", [(500, True), (120, False), (2000, True)])
+def test_the_t_max_slider_spans_twice_the_run_and_frames_the_run_at_each_position(
+        steps, warmup):
+    """T_max's positions follow the run's steps after the warmup (from a step or so to
+    twice them, the run's own length among them); each frame is the run of the T_max a
+    release writes, with the steps the page has."""
+    current = page_config({"run.run.steps": str(steps), "warmup.warmup.steps": None},
+                          warmup_on=warmup)
+    run = playground.resolve(current)
+    span = steps - (steps // 10 if warmup else 0)
+    got = scrub.frames(current, [], T_MAX)
+    values = got["values"]
+    assert got["field"] == "schedule.T_max" and all(got["valid"])
+    assert 1 <= values[0] <= 0.03 * span and 1.9 * span <= values[-1] <= 2.1 * span
+    assert span in values and 70 <= len(values) <= 130
+    assert all(isinstance(v, int) for v in values) and values == sorted(set(values))
+    assert run["schedule"]["T_max"] == span  # the empty box: the whole run
+    # the page's slider has the frames' positions (the box empty: at the run's length)
+    bar = slider(BY_KEY[T_MAX], None, current)
+    assert (bar.min, bar.max, bar.value) == (values[0], values[-1], span)
+    assert bar.step == values[1] - values[0]
+    for i in (0, len(values) // 3, values.index(span), len(values) - 1):
+        assert_frame_is(got, i, playground.simulate(
+            page_config({"run.run.steps": str(steps), "warmup.warmup.steps": None,
+                         T_MAX: str(values[i])}, warmup_on=warmup)))
+
+
+def test_the_t_max_range_follows_the_steps_on_the_page():
+    """A change of the steps moves the T_max slider's range (and an empty box's slider to
+    the new run's length), to the positions the frames of the new run have."""
+    short = page_config({"run.run.steps": "200", "warmup.warmup.steps": None})
+    query = page_path(short)
+    assert run_length(query) != run_length(page_path(DEFAULT_CONFIG))  # so it runs
+    out = follow_run(run_length(query), query,
+                     [slider_id(T_MAX), slider_id("optimizer.adam.betas")],
+                     [{"type": "param", "key": T_MAX}], [None])
+    got = scrub.answer({"slider": T_MAX, "query": query}, query, [])["frames"]
+    (low, _), (high, _), (step, _), _, (value, _), placeholder = out
+    assert [low, high, step] == [got["values"][0], got["values"][-1],
+                                 got["values"][1] - got["values"][0]]
+    assert value == 180 and placeholder == ["auto: 180"]  # 200 steps, 20 of warmup
+    typed = follow_run(run_length(query), query, [slider_id(T_MAX)],
+                       [{"type": "param", "key": T_MAX}], ["90"])
+    assert typed[4] == [dash.no_update]  # a typed T_max stays where it is
+
+
+def test_a_t_max_slider_position_past_the_run_stops_short_of_eta_min():
+    current = page_config({"run.run.steps": "300", "warmup.warmup.steps": None})
+    got = scrub.frames(current, [], T_MAX)
+    count, n_lr = len(got["values"]), len(got["lr_steps"])
+    lr = decode(got["lr"], (count, n_lr), log=True)
+    top = playground.resolve(current)["optimizer"]["lr"]
+    assert lr[-1, -1] > 0.4 * top  # T_max twice the run: the run ends mid-cosine
+    # T_max of a few steps: the lr falls to eta_min and climbs back, again and again
+    shortest = lr[0][np.asarray(got["lr_steps"]) >= 30]  # after the warmup
+    assert shortest.min() < 0.1 * top and shortest.max() > 0.9 * top
+
+
+def test_the_steps_slider_frames_each_run_at_its_own_length():
+    """The steps slider: log-spaced from 10 to 2,000 steps; each frame is the run of the
+    steps a release writes into the box, its own length, with the derived defaults (T_max
+    the whole run, the warmup a tenth) following the steps as the form's do."""
+    derived = {"warmup.warmup.steps": None}
+    got = scrub.frames(page_config(derived), [], "steps-slider")
+    values = got["values"]
+    assert got["field"] == "steps" and values[0] == 10 and values[-1] == 2000
+    assert 90 <= len(values) <= 110 and all(got["valid"])
+    ratios = np.asarray(values[40:], float)[1:] / np.asarray(values[40:], float)[:-1]
+    assert np.all((ratios > 1.03) & (ratios < 1.08))  # evenly spread in log
+    assert got["steps_of"] == values
+    count, n_pts = len(values), len(got["points"])
+    path = decode(got["path"], (count, n_pts, 2), log=False)
+    for i in (0, 30, 61, count - 1):
+        n = values[i]
+        config = page_config({**derived, "run.run.steps": str(n)})
+        run = playground.resolve(config)
+        assert run["schedule"]["T_max"] == n - max(1, n // 10)  # the derived defaults
+        want = playground.simulate(config)
+        points = scrub.decimate(n + 1)
+        assert points[-1] == n and len(points) == min(n + 1, scrub.POINTS)
+        assert want["diverged_at"] is None and got["diverged_at"][i] is None
+        np.testing.assert_allclose(path[i, :len(points)], want["path"][points],
+                                   rtol=HALF_LOG, atol=1e-3)
+        assert np.all(np.isnan(path[i, len(points):]))
+
+
+def test_steps_that_make_no_run_get_no_steps_frame():
+    """A warmup of 50 steps (the default page's) needs a run at least as long."""
+    got = scrub.frames(DEFAULT_CONFIG, [], "steps-slider")
+    for n, ok in zip(got["values"], got["valid"]):
+        assert ok == (n >= 50)

@@ -1,16 +1,17 @@
-"""Scrubbing in a real browser: while the lr slider is dragged the plots follow it from
-one sweep (no server round trip per position); let go, they hold the exact run."""
+"""Scrubbing in a real browser: while a slider (the lr's, a parameter's, the steps') is
+dragged the plots follow it from one sweep (no server round trip per position); let go,
+they hold the exact run."""
 import time
 
 import numpy as np
 import pytest
 
 import playground
-from browser_helpers import wait_until
+from browser_helpers import set_input, wait_until
+from playground.web import scrub
 from playground.web.figure_loss import loss_range
 from playground.web.form import DEFAULT_CONFIG
 from playground.web.runs import RunView
-from playground.web.scrub import POINTS
 
 pytestmark = pytest.mark.browser
 
@@ -111,7 +112,8 @@ def test_a_parameter_slider_scrubs_and_its_release_writes_the_box_and_runs_the_r
     driver.set_window_size(1366, 900)
     driver.get(page.server_url + SGD_PAGE)
     wait_until(lambda: driver.execute_script(
-        "return document.querySelectorAll('.param-slider [role=slider]').length") == 2)
+        "return document.querySelectorAll('.param-slider [role=slider]').length")
+        == 3)  # momentum, gamma, steps
     thumb = driver.execute_script(
         "var t = document.querySelector('.param-slider [role=slider]');"
         "t.scrollIntoView({block: 'center'}); return t.getAttribute('aria-label');")
@@ -142,3 +144,203 @@ def test_a_parameter_slider_scrubs_and_its_release_writes_the_box_and_runs_the_r
         "return Array.from(gd._fullData.find(function (d) { return d.index === 2; }).x);")))
     np.testing.assert_allclose(xs, want["path"][:, 0], rtol=1e-5, atol=1e-6)
     assert driver.execute_script("return window.__requests.main") == 1
+
+
+def field_id(key: str, kind: str = "param") -> str:
+    return '{"key":"%s","type":"%s"}' % (key, kind)
+
+
+def box_text(driver, key: str) -> str:
+    return driver.execute_script("return document.getElementById(arguments[0]).value",
+                                 field_id(key))
+
+
+def drag_slider(driver, key: str, dx: int, moves: int = 15):
+    """Grab the thumb of ``key``'s slider and move it ``moves`` times by ``dx`` px (the
+    pointer stays down); returns where it is, for the release."""
+    x, y = driver.execute_script(
+        "var t = document.getElementById(arguments[0]).querySelector("
+        "'.param-slider [role=slider]'); t.scrollIntoView({block: 'center'});"
+        "var r = t.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];",
+        field_id(key, "field"))
+    driver.execute_script(COUNT_REQUESTS)
+    mouse(driver, "mouseMoved", x, y, 0)
+    mouse(driver, "mousePressed", x, y)
+    for _ in range(moves):
+        x += dx
+        mouse(driver, "mouseMoved", x, y)
+        time.sleep(0.03)
+    return x, y
+
+
+PATH_X = """
+var gd = document.querySelector('#path-graph .js-plotly-plot');
+return Array.from(gd._fullData.find(function (d) { return d.index === 2; }).x);
+"""
+
+
+def settled_path(driver, steps: int):
+    """The path plot's x values once they are a run of ``steps`` steps drawn by Plotly."""
+    return wait_until(lambda: (lambda v: v if len(v) == steps + 1 else None)(
+        driver.execute_script(PATH_X)), timeout=30)
+
+
+BETAS = "optimizer.adam.betas"
+
+
+def test_the_beta1_slider_scrubs_and_its_release_writes_the_pair_and_runs_the_run(page):
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    assert box_text(driver, BETAS) == "0.9, 0.999"
+    x, y = drag_slider(driver, BETAS, -4)  # to the left: less averaging
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
+               and float(box_text(driver, BETAS).split(",")[0]) < 0.85)
+    time.sleep(0.3)
+    text = box_text(driver, BETAS)  # the box shows the pair while the slider moves
+    beta1 = float(text.split(",")[0])
+    assert text == f"{beta1!r}, 0.999"
+    assert driver.execute_script("return window.__requests") == {"main": 0, "scrub": 1}
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: f"optimizer.betas={beta1!r},0.999" in driver.current_url, timeout=30)
+    want = playground.simulate({**DEFAULT_CONFIG, "optimizer": {
+        "name": "adam", "lr": 0.2, "betas": [beta1, 0.999]}})
+    np.testing.assert_allclose(settled_path(driver, 500), want["path"][:, 0], rtol=1e-5,
+                               atol=1e-6)
+    assert box_text(driver, BETAS) == text
+    assert driver.execute_script("return window.__requests.main") == 1
+    # a typed pair moves the slider
+    set_input(page, f"[id='{field_id(BETAS)}']", "0.5, 0.99")
+    wait_until(lambda: driver.execute_script(
+        "return document.getElementById(arguments[0]).querySelector('[role=slider]')"
+        ".getAttribute('aria-valuenow')", field_id(BETAS, "field")) == "0.5")
+    assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]
+
+
+T_MAX = "schedule.CosineAnnealingLR.T_max"
+THUMB = ("return document.getElementById(arguments[0]).querySelector('[role=slider]')"
+         ".getAttribute(arguments[1])")
+
+
+def test_the_t_max_slider_scrubs_and_its_range_follows_the_steps(page):
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    slider_of = field_id(T_MAX, "field")
+    # the empty box (the whole run: 450 steps after the warmup) puts the slider there
+    assert box_text(driver, T_MAX) == ""
+    assert driver.execute_script(THUMB, slider_of, "aria-valuenow") == "450"
+    assert driver.execute_script(THUMB, slider_of, "aria-valuemax") == "900"
+    x, y = drag_slider(driver, T_MAX, 4)  # to the right: a longer cosine
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
+               and box_text(driver, T_MAX) not in ("", "450"))
+    time.sleep(0.3)
+    t_max = int(box_text(driver, T_MAX))
+    assert t_max > 450 and driver.execute_script(
+        "return window.__requests") == {"main": 0, "scrub": 1}
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: f"schedule.T_max={t_max}" in driver.current_url, timeout=30)
+    want = playground.simulate({**DEFAULT_CONFIG, "schedule": {
+        "name": "CosineAnnealingLR", "T_max": t_max}})
+    np.testing.assert_allclose(settled_path(driver, 500), want["path"][:, 0], rtol=1e-5,
+                               atol=1e-6)
+    assert driver.execute_script("return window.__requests.main") == 1
+    # the box emptied again and fewer steps (200, 150 after the 50 of warmup): the
+    # range is about twice the new run's, the slider at its length
+    set_input(page, f"[id='{field_id(T_MAX)}']", "")
+    wait_until(lambda: "T_max" not in driver.current_url, timeout=30)
+    set_input(page, "#steps", "200")
+    wait_until(lambda: driver.execute_script(THUMB, slider_of, "aria-valuenow") == "150",
+               timeout=30)
+    assert 285 <= float(driver.execute_script(THUMB, slider_of, "aria-valuemax")) <= 315
+    assert box_text(driver, T_MAX) == ""  # still the whole run
+    assert "T_max" not in driver.current_url and "steps=200" in driver.current_url
+    assert driver.execute_script(
+        "return document.getElementById(arguments[0]).placeholder",
+        field_id(T_MAX)) == "auto: 150"
+    # a drag now sweeps the 200-step run: its frames are 200 steps long
+    x, y = drag_slider(driver, T_MAX, -4, moves=6)
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
+               and box_text(driver, T_MAX) not in ("", "150"))
+    assert driver.execute_script("return window.__scrubStats.last.steps.slice(-1)[0]") == 199
+    t_max = int(box_text(driver, T_MAX))
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: f"schedule.T_max={t_max}" in driver.current_url, timeout=30)
+    want = playground.simulate({**DEFAULT_CONFIG, "steps": 200, "schedule": {
+        "name": "CosineAnnealingLR", "T_max": t_max}})
+    np.testing.assert_allclose(settled_path(driver, 200), want["path"][:, 0], rtol=1e-5,
+                               atol=1e-6)
+    assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]
+
+
+X_TOP = """
+return ['lr-graph', 'loss-graph'].map(function (id) {
+  var r = document.querySelector('#' + id + ' .js-plotly-plot')._fullLayout.xaxis.range;
+  return Math.max(r[0], r[1]);
+});
+"""
+
+
+def test_the_steps_slider_grows_and_shrinks_the_run_against_fixed_axes(page):
+    """A steps drag draws each frame at its own length (the box follows) while the step
+    axes stay put; let go, the plots hold the exact run of the box's steps, their axes
+    the run's."""
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    x, y = driver.execute_script(
+        "var t = document.querySelector('.steps-slider [role=slider]');"
+        "t.scrollIntoView({block: 'center'});"
+        "var r = t.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];")
+    assert driver.execute_script(X_TOP) == [500, 500]
+    assert driver.execute_script(
+        "return document.querySelector('.steps-slider [role=slider]')"
+        ".getAttribute('aria-label')") == "Steps (slider)"
+    driver.execute_script(COUNT_REQUESTS)
+    mouse(driver, "mouseMoved", x, y, 0)
+    mouse(driver, "mousePressed", x, y)
+    for _ in range(12):  # to the left: shorter runs
+        x -= 4
+        mouse(driver, "mouseMoved", x, y)
+        time.sleep(0.03)
+    steps = lambda: int(driver.execute_script(  # noqa: E731
+        "return document.getElementById('steps').value"))
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
+               and steps() < 400)
+    time.sleep(0.3)
+    n = steps()
+    last = driver.execute_script("return window.__scrubStats.last")
+    assert last["value"] == n and last["steps"] == scrub.decimate(n).tolist()
+    # the axes stay (at the longest run of the drag: the grab may have snapped to a
+    # position just past 500 steps): the run shrinks inside them
+    tops = driver.execute_script(X_TOP)
+    assert tops[0] == tops[1] and tops[0] in (500, 1000) and n < 400
+    assert driver.execute_script("return window.__requests") == {"main": 0, "scrub": 1}
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: f"steps={n}&" in driver.current_url, timeout=30)
+    want = playground.simulate({**DEFAULT_CONFIG, "steps": n})
+    np.testing.assert_allclose(settled_path(driver, n), want["path"][:, 0], rtol=1e-5,
+                               atol=1e-6)
+    wait_until(lambda: driver.execute_script(X_TOP) == [n, n])  # the run's own axes
+    assert driver.execute_script("return window.__requests.main") == 1
+    # a drag to longer runs grows the axes past them (in round steps, not every frame)
+    x, y = driver.execute_script(
+        "var r = document.querySelector('.steps-slider [role=slider]')"
+        ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];")
+    mouse(driver, "mouseMoved", x, y, 0)
+    mouse(driver, "mousePressed", x, y)
+    for _ in range(30):
+        x += 4
+        mouse(driver, "mouseMoved", x, y)
+        time.sleep(0.03)
+    wait_until(lambda: steps() > 600)
+    time.sleep(0.3)
+    longest = steps()
+    tops = driver.execute_script(X_TOP)
+    assert tops[0] == tops[1] and longest <= tops[0] <= 2.5 * longest
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: f"steps={longest}&" in driver.current_url, timeout=30)
+    wait_until(lambda: driver.execute_script(X_TOP) == [longest, longest], timeout=30)
+    # typed steps move the slider (log10 of the steps)
+    set_input(page, "#steps", "1000")
+    wait_until(lambda: driver.execute_script(
+        "return document.querySelector('.steps-slider [role=slider]')"
+        ".getAttribute('aria-valuenow')") == "3")
+    assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]

@@ -102,7 +102,26 @@ def test_a_section_left_to_its_default_can_be_swept():
     same(got[1], playground.simulate({"steps": 50, "optimizer": {"name": "adam", "lr": 0.1}}))
 
 
+def test_an_element_of_a_pair_is_swept_by_its_index_and_the_other_element_stays():
+    """Adam's beta1 (``optimizer.betas.0``): beta2 as the config has it, or the default
+    pair's when the config gives none."""
+    given = {**ROSENBROCK_ADAM, "optimizer": {"name": "adam", "lr": 0.05,
+                                              "betas": [0.8, 0.99]}}
+    for config, beta2 in ((given, 0.99), (ROSENBROCK_ADAM, 0.999)):
+        got = playground.sweep(config, "optimizer.betas.0", [0.0, 0.5, 0.95])
+        for beta1, result in zip([0.0, 0.5, 0.95], got):
+            same(result, playground.simulate({**config, "optimizer": {
+                "name": "adam", "lr": 0.05, "betas": [beta1, beta2]}}))
+    assert given["optimizer"]["betas"] == [0.8, 0.99]  # the config is not changed
+    start = playground.sweep(NOISY_SGD, "start.1", [1.0])[0]
+    assert start["path"][0][1] == 1.0
+
+
 @pytest.mark.parametrize("field,values,message", [
+    ("optimizer.betas.2", [0.5], "optimizer.betas.2: is not a field of this run"),
+    ("optimizer.betas.first", [0.5], "optimizer.betas.first: is not a field of this run"),
+    ("optimizer.betas", [0.5], "optimizer.betas: is not a number"),
+    ("optimizer.betas.1", [1.0], "optimizer.betas[1]: must be a pair of numbers each >= 0"),
     ("optimizer.nope", [1.0], "optimizer.nope: is not a field of this run"),
     ("schedule.name", ["StepLR"], "schedule.name: is not a number"),
     ("optimizer.lr", [0.1, -1.0], "optimizer.lr: must be a number"),

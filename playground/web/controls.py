@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import dash
 from dash import ALL, Input, dcc, html
 
-from ..config import SECTIONS
+from ..config import SECTIONS, page_path
 from ..surfaces import FORMULA_GROUP, GROUPS, SURFACES
 from .form import (BY_KEY, FIELDS, LR_SLIDER, LR_STEP, Field, config_from_form, first_pick,
                    form_from_config, label_of, lr_at, lr_preset, placeholder, slider_note,
                    slider_position)
 from .formula_box import formula_block
-from .sliders import slider
+from .sliders import slider, stores
 
 STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
               "run.run.start_y": "start-y"}
@@ -63,7 +63,7 @@ def field_block(field: Field, value, config):
                                                                 separators=(",", ":"))
     children = [] if p.kind == "bool" else [html.Label(label, className="control-label",
                                                        title=p.help, htmlFor=target)]
-    bar = slider(field, value)  # (a component with no children is falsy: test for None)
+    bar = slider(field, value, config)  # (a component with no children is falsy: test for None)
     children += [_input(field, value, config), *([] if bar is None else [bar]),
                  html.Div(className="control-msg", id={"type": "msg", "key": field.key},
                           role="alert")]
@@ -162,6 +162,7 @@ def controls(choice: dict, values: dict, warmup_on: bool, config: dict):
                      hidden=not warmup_on),
             field_block(BY_KEY["run.run.steps"], values["run.run.steps"], config),
         ], className="panel"),
+        *stores(page_path(config)),
     ], className="controls", id="controls")
 
 

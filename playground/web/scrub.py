@@ -1,13 +1,16 @@
 """Scrubbing: the plots follow a dragged slider with no server round trip per frame.
 
-When a slider (the lr's, or one of ``sliders.RANGES``) is grabbed, the browser
-(``assets/scrub.js``) asks once for the current run at every position the slider can stop
-at: one ``playground.sweep`` over those values (:func:`frames`), its curves decimated to at
-most ``POINTS`` points. While the slider moves, each frame is drawn in the browser from that
-answer (each line straight into the plot's SVG). When it is let go, the slider's ``value``
-reaches the main callback (``plots.update``) like any change, and the plots settle on the
-exact run. The frames are the exact runs of the slider's positions (decimated): the value a
-position stands for is the one the main callback uses (``sliders.sweep_values``).
+When a slider (the lr's, the steps', or one under a parameter's box: ``sliders``) is
+grabbed, the browser (``assets/scrub.js``) asks once for the current run at every position
+the slider can stop at: one ``playground.sweep`` over those values (:func:`frames`), its
+curves decimated to at most ``POINTS`` points. While the slider moves, each frame is drawn
+in the browser from that answer (each line straight into the plot's SVG). When it is let
+go, the slider's ``value`` reaches the main callback (``plots.update``) like any change,
+and the plots settle on the exact run. The frames are the exact runs of the slider's
+positions (decimated): the value a position stands for is the one the main callback uses
+(``sliders.sweep_values``; for T_max, positions that follow the run's steps). A steps
+slider's frames each have their own length, decimated alike in Python and in the browser
+(``decimate``).
 
 What a grab costs: one sweep (121 lr positions) and its arrays, base64 float16 in one JSON
 answer (bench/page.py --scrub prints the bytes per grab). Answers are cached per run and
@@ -30,17 +33,20 @@ from . import state
 from .figure_base import positive_span
 from .figure_loss import loss_offset, loss_range, positive
 from .runs import RunView, lengths
-from .sliders import known, sweep_field, sweep_values
+from .sliders import box_texts, known, query_field, sweep_field, sweep_values
 
 POINTS = 160
 """A scrub frame draws at most this many points per curve (the exact run has them all)."""
 
 
 def decimate(count: int, points: int = POINTS) -> np.ndarray:
-    """At most ``points`` indices into ``count`` values, evenly spread, first and last kept."""
+    """At most ``points`` indices into ``count`` values, evenly spread, first and last kept:
+    the k-th of m is k (count - 1) / (m - 1) rounded half up, in integers (assets/scrub.js
+    computes the same for the frames of the steps slider, which differ in length)."""
     if count <= points:
         return np.arange(count)
-    return np.unique(np.round(np.linspace(0, count - 1, points)).astype(np.int64))
+    k = np.arange(points, dtype=np.int64)
+    return (2 * k * (count - 1) + (points - 1)) // (2 * (points - 1))
 
 
 def _half(array: np.ndarray) -> str:
@@ -56,40 +62,46 @@ def _log_half(array: np.ndarray) -> str:
         return _half(np.log10(np.asarray(array, dtype=np.float64)))
 
 
-def _valid(current: dict, run: dict, field: str, values: list) -> list[bool]:
-    """Which values make a run at all (SGD's nesterov needs a momentum above 0, say): the
-    others get no frame (the plots keep the last one while the slider passes them).
-    ``run``: the current run resolved."""
-    ok = []
+def _runs(current: dict, run: dict, field: str, values: list) -> list[dict | None]:
+    """The run (resolved) at each value, or None for a value that makes no run at all
+    (SGD's nesterov needs a momentum above 0, say; a warmup needs a run at least as
+    long): those get no frame (the plots keep the last one while the slider passes
+    them). ``run``: the current run resolved."""
+    out = []
     for v in values:
         try:
-            resolve(with_field(current, run, field, v))
-            ok.append(True)
+            out.append(resolve(with_field(current, run, field, v)))
         except ConfigError:
-            ok.append(False)
-    return ok
+            out.append(None)
+    return out
 
 
 def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     """The scrub frames of ``slider`` for the current run (and its pinned runs, which stay):
     per slider position, the current run's lr, loss (as the loss plot draws it) and path,
-    decimated to the same steps for every position, with the loss plot's y range and the
-    divergence step.
+    decimated (``decimate``), with the loss plot's y range and the divergence step.
 
     Arrays travel as base64 float16, row-major: ``lr`` and ``loss`` as log10 (positions,
     len(lr_steps)) and (positions, len(points)), ``path`` (positions, len(points), 2);
-    NaN past a divergence. ``ends``: each run's last finite point (the path's end
-    marker); ``lr_low``, ``lr_top``: the smallest and largest positive lr the lr plot
-    shows with the frame (pins included), for its y axis."""
+    NaN past a divergence. ``lr_steps`` and ``points`` are the steps each frame holds;
+    for the steps slider, whose frames differ in length, ``steps_of`` gives each frame's
+    steps, its row holds ``decimate`` of them to ``decimated_to`` points (then NaN), and
+    ``lr_steps`` and ``points`` are the longest frame's. ``ends``: each run's last finite
+    point (the path's end marker); ``lr_low``, ``lr_top``: the smallest and largest
+    positive lr the lr plot shows with the frame (pins included), for its y axis;
+    ``texts`` (a slider under a pair box only): what the box shows at each position."""
     field = sweep_field(slider)
     run = resolve(current)
-    where, values = sweep_values(slider)
-    valid = _valid(current, run, field, values)
+    where, values = sweep_values(slider, run)
+    runs = _runs(current, run, field, values)
+    valid = [r is not None for r in runs]
     swept = iter(state.sweep_runs(current, field, [v for v, ok in zip(values, valid) if ok]))
     results = [next(swept) if ok else None for ok in valid]
     pinned = state.runs(current, pins)[1:]
-    n = run["steps"]
-    lr_steps, points = decimate(n), decimate(n + 1)
+    steps_of = [r["steps"] if r is not None else None for r in runs]
+    longest = max([n for n in steps_of if n is not None] + [run["steps"]]) \
+        if field == "steps" else run["steps"]
+    lr_steps, points = decimate(longest), decimate(longest + 1)
     offset = loss_offset(run)
     lr = np.full((len(values), len(lr_steps)), np.nan, np.float32)
     loss = np.full((len(values), len(points)), np.nan, np.float32)
@@ -105,19 +117,23 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
             lr_top.append(None)
             continue
         steps, pts = lengths(result)
-        lr[i] = np.where(lr_steps < steps, result["lr"][lr_steps], np.nan)
-        shown = np.where(points < pts, np.asarray(result["loss"])[points] - offset, np.nan)
-        loss[i] = np.where(np.isnan(shown), np.nan, positive(shown))
-        path[i] = np.where((points < pts)[:, None], result["path"][points], np.nan)
+        at, pt = decimate(steps_of[i]), decimate(steps_of[i] + 1)
+        lr[i, :len(at)] = np.where(at < steps, result["lr"][at], np.nan)
+        shown = np.where(pt < pts, np.asarray(result["loss"])[pt] - offset, np.nan)
+        loss[i, :len(pt)] = np.where(np.isnan(shown), np.nan, positive(shown))
+        path[i, :len(pt)] = np.where((pt < pts)[:, None], result["path"][pt], np.nan)
         if pts:
             ends[i] = result["path"][pts - 1]
-        ranges.append(loss_range([RunView("", 0, run, result), *pinned]))
+        ranges.append(loss_range([RunView("", 0, runs[i], result), *pinned]))
         span = positive_span([result["lr"][:steps], *pinned_lr])
         lr_low.append(span and span[0])
         lr_top.append(span and span[1])
         d = result["diverged_at"]
         diverged.append(None if d is None else int(d))
+    texts = box_texts(slider, run, values)
     return {"slider": slider, "field": field, "positions": where.tolist(), "values": values,
+            **({} if texts is None else {"texts": texts}),
+            **({"steps_of": steps_of, "decimated_to": POINTS} if field == "steps" else {}),
             "lr_steps": lr_steps.tolist(), "points": points.tolist(),
             "lr": _log_half(lr), "loss": _log_half(loss), "path": _half(path),
             "ends": _half(ends),
@@ -126,10 +142,11 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
             "noisy": SURFACES[run["problem"]["name"]].noisy}
 
 
-def run_key(query: str, field: str) -> str:
-    """The page's query without the swept field (and the lesson's name, which the address
-    keeps until the first change): the frames depend on nothing else (the sweep replaces
-    the field), so they stay good while only that field changes."""
+def run_key(query: str, field: str | None) -> str:
+    """The page's query without the swept field (``sliders.query_field``; None: keep them
+    all) and the lesson's name, which the address keeps until the first change: the frames
+    depend on nothing else (the sweep replaces the field), so they stay good while only
+    that field changes."""
     pairs = str(query).split("?", 1)[-1].split("&")
     return "&".join(p for p in pairs if p and p.split("=", 1)[0] not in (field, "lesson"))
 
@@ -145,7 +162,7 @@ def answer(request, query, pins) -> dict:
     query when it asked}), or {"error": why} for a request the page does not send."""
     if not isinstance(request, dict) or not known(request.get("slider")):
         return {"error": "unknown slider"}
-    field = sweep_field(request["slider"])
+    field = query_field(request["slider"])
     if not isinstance(query, str) or run_key(request.get("query"), field) != run_key(
             query, field):
         return {"error": "stale"}  # the run changed since: the next move asks again
