@@ -30,7 +30,8 @@
     drawn: -1,      // the frame on the plots
     grabbed: false, // the slider is held (pointer down on it)
     saved: [],      // [{gd, axis}]: each y axis as it was before the scrub changed it
-    hidden: [],     // elements a frame hid (shown again on letGo)
+    hidden: [],     // [{gd, el}]: elements a frame hid (shown when Plotly next redraws)
+    from: null,     // the held slider's position when it was grabbed
     raf: 0
   };
 
@@ -200,7 +201,7 @@
     (g ? g.querySelectorAll(selector) : []).forEach(function (el) {
       if (el.style.display !== "none") {
         el.style.display = "none";
-        state.hidden.push(el);
+        state.hidden.push({gd: gd, el: el});
       }
     });
   }
@@ -375,6 +376,7 @@
     state.grabbed = true;
     state.slider = h.slider;
     state.root = h.root;
+    state.from = position();
     state.drawn = -1;
     watcher.disconnect();
     watcher.observe(h.root, {attributes: true, attributeFilter: ["aria-valuenow"], subtree: true});
@@ -384,35 +386,61 @@
   // value itself
   var watcher = new MutationObserver(function () { if (state.grabbed) { schedule(); } });
 
-  /* Let go: the axes a scrub changed go back as they were, before the exact run arrives
-     (Plotly keeps an axis changed through its API across the server's redraw, as it
-     keeps a zoom, while the figure's uirevision stays: the server's axis would be lost). */
+  /* Put a plot's axes back in its figure as they were before the scrub changed them,
+     without a redraw; the server's next redraw draws them. Plotly counts an axis set
+     through its API as the user's (its _preGUI record) and keeps it across a redraw while
+     the figure's uirevision stays, as it keeps a zoom: the record goes too, else the exact
+     run's axes would be lost. */
+  function restoreAxes(gd, axis) {
+    var edits = (gd._fullLayout && gd._fullLayout._preGUI) || {};
+    Object.keys(axis).forEach(function (key) {
+      var parts = key.split("."), ax = gd.layout[parts[0]] = gd.layout[parts[0]] || {};
+      if (axis[key] === null) { delete ax[parts[1]]; } else { ax[parts[1]] = axis[key]; }
+      delete edits[key];
+    });
+  }
+
+  var CATCH_UP_MS = 1500;  // a release whose exact run has not been drawn by then
+
+  /* Let go. The slider's own handler sends the release to the server after this event,
+     and the answer redraws the plots with the exact run: nothing here may hold the page's
+     thread before that request leaves (three Plotly redraws here delayed it by 150-250
+     ms). So the axes go back in the figures without a redraw, and what the frames hid
+     shows again when Plotly next redraws its plot. Only a release that sends nothing (the
+     slider back where it was grabbed) or whose answer draws nothing (a position that
+     makes no run) has Plotly take the last frame (its SVG was drawn by hand) and the axes
+     as they were: at once, or after CATCH_UP_MS. */
   function letGo() {
     if (!state.grabbed) { return; }
     state.grabbed = false;
     var hidden = state.hidden, saved = state.saved, drawn = state.frames ? state.drawn : -1;
-    var before = ["lr-graph", "loss-graph", "path-graph"].map(function (id) {
-      var gd = plot(id);
-      return gd && gd.data;
-    });
+    var frames = state.frames, unmoved = position() === state.from;
+    var ids = ["lr-graph", "loss-graph", "path-graph"], gds = ids.map(plot);
+    var before = gds.map(function (gd) { return gd && gd.data; });
     state.hidden = [];
     state.saved = [];
-    // after this event: the slider's own pointerup handler sends the release to the server
-    // first, and the redraws below overlap the server's run instead of delaying it
+    saved.forEach(function (s) { restoreAxes(s.gd, s.axis); });
+    gds.forEach(function (gd) {
+      if (gd && gd.once) {
+        gd.once("plotly_afterplot", function () {
+          hidden.forEach(function (h) { if (h.gd === gd) { h.el.style.display = ""; } });
+        });
+      }
+    });
+    if (drawn < 0) { return; }
     window.setTimeout(function () {
-      hidden.forEach(function (el) { el.style.display = ""; });
-      if (drawn < 0 || !state.frames) { return; }
-      // Plotly takes the last frame (its SVG was drawn by hand) and the axes as they were
+      if (state.frames !== frames || state.grabbed) { return; }  // a new grab draws anew
       var data = frameData(drawn);
-      Object.keys(data).forEach(function (id, k) {
-        var gd = plot(id);
-        if (!gd || !gd.data || gd.data.length <= data[id][0][1] ||
-            (id === "path-graph" && gd._fullLayout.scene)) { return; }
-        if (gd.data !== before[k]) { return; }  // the exact run is already drawn
+      gds.forEach(function (gd, k) {
+        var id = ids[k];
+        if (!gd || !gd.data || gd.data !== before[k]) { return; }  // the exact run is drawn
+        if (gd.data.length <= data[id][0][1] || (id === "path-graph" && gd._fullLayout.scene)) {
+          return;
+        }
         var axis = saved.find(function (s) { return s.gd === gd; });
         move(gd, data[id][0], data[id][1], axis ? axis.axis : {});
       });
-    }, 0);
+    }, unmoved ? 0 : CATCH_UP_MS);
   }
   document.addEventListener("pointerup", letGo, true);
   document.addEventListener("pointercancel", letGo, true);

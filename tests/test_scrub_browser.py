@@ -21,12 +21,19 @@ var fetch0 = window.fetch;
 window.fetch = function (url, init) {
   var body = init && typeof init.body === 'string' ? init.body : '';
   if (String(url).indexOf('_dash-update-component') >= 0) {
-    if (body.indexOf('lr-graph.figure') >= 0) { window.__requests.main++; }
+    if (body.indexOf('lr-graph.figure') >= 0) {
+      window.__requests.main++;
+      (window.__order || []).push('request');
+    }
     if (body.indexOf('scrub-data.data') >= 0) { window.__requests.scrub++; }
   }
   return fetch0.apply(this, arguments);
 };
 """
+
+HIDDEN = """return document.querySelectorAll(
+  '.js-plotly-plot .point[style*="display: none"], .js-plotly-plot .js-line[style*="display: none"], '
+  + '.js-plotly-plot .points[style*="display: none"]').length;"""
 
 LR_TRACE = """
 var gd = document.querySelector('#lr-graph .js-plotly-plot');
@@ -59,6 +66,7 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
     assert len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"]
     driver.execute_script(COUNT_REQUESTS)
     rest_line = driver.execute_script(LR_LINE)
+    hidden_at_rest = driver.execute_script(HIDDEN)
     x, y = driver.execute_script(
         "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
         "return [r.left + r.width / 2, r.top + r.height / 2];")
@@ -82,9 +90,19 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
     requests = driver.execute_script("return window.__requests")
     assert requests == {"main": 0, "scrub": 1}, "a drag must not run the main callback"
 
+    # what happens after the release, in order: the release's request must leave before
+    # any plot is redrawn (a redraw first holds the page's thread, and the request, back)
+    driver.execute_script(
+        "window.__order = [];"
+        "['lr-graph', 'loss-graph', 'path-graph'].forEach(function (id) {"
+        "  document.querySelector('#' + id + ' .js-plotly-plot').on('plotly_afterplot',"
+        "    function () { window.__order.push('redraw'); }); });")
     mouse(driver, "mouseReleased", x, y, 0)
     wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"],
                timeout=30)
+    assert driver.execute_script("return window.__order")[0] == "request"
+    # what the frames hid (markers, the minibatch loss) shows again with the exact run
+    wait_until(lambda: driver.execute_script(HIDDEN) == hidden_at_rest)
     steps, drawn = driver.execute_script(LR_TRACE)
     np.testing.assert_allclose(drawn, want["lr"], rtol=1e-6)  # the exact run at rest
     assert lr_box(page) == lr
