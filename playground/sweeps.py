@@ -92,6 +92,13 @@ def sweep(config: dict, field: str, values: Sequence) -> list[dict]:
             runs.append(resolve(with_field(config, base, field, value)))
         except ConfigError as e:
             raise ConfigError(e.field, f"{e.message} (value {i} of the sweep)") from None
+    return run_resolved(runs)
+
+
+def run_resolved(runs: list[dict]) -> list[dict]:
+    """``simulate``'s results of runs already resolved (``config.resolve``), batched as a
+    sweep's: for a caller that resolved each value itself (the page's scrub keeps the runs
+    and skips the values the config refuses, resolving each once)."""
     return engine.run_packed([(*engine.pack(run), run["steps"]) for run in runs])
 
 

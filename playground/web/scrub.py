@@ -2,8 +2,8 @@
 
 When a slider (the lr's, the steps', or one under a parameter's box: ``sliders``) is
 grabbed, the browser (``assets/scrub.js``) asks once for the current run at every position
-the slider can stop at: one ``playground.sweep`` over those values (:func:`frames`), its
-curves decimated to at most ``POINTS`` points. While the slider moves, each frame is drawn
+the slider can stop at: one sweep over those values (:func:`frames`: each value resolved
+once, the runs batched as ``playground.sweep`` batches them), its curves decimated to at most ``POINTS`` points. While the slider moves, each frame is drawn
 in the browser from that answer (each line straight into the plot's SVG). When it is let
 go, the slider's ``value`` reaches the main callback (``plots.update``) like any change,
 and the plots settle on the exact run. The frames are the exact runs of the slider's
@@ -95,7 +95,7 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     where, values = sweep_values(slider, run)
     runs = _runs(current, run, field, values)
     valid = [r is not None for r in runs]
-    swept = iter(state.sweep_runs(current, field, [v for v, ok in zip(values, valid) if ok]))
+    swept = iter(state.sweep_runs([r for r in runs if r is not None]))
     results = [next(swept) if ok else None for ok in valid]
     pinned = state.runs(current, pins)[1:]
     steps_of = [r["steps"] if r is not None else None for r in runs]

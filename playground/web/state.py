@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from .. import tools
 from ..config import from_query, resolve
 from ..engine import simulate, simulate_batch
-from ..sweeps import sweep
+from ..sweeps import run_resolved
 from ..params import ConfigError
 from .form import DEFAULT_CONFIG
 from .runs import MAX_RUNS, RunView, differs_labels
@@ -71,10 +71,10 @@ def pinned_results(pins_json: str) -> list[dict]:
     return simulate_batch(json.loads(pins_json))
 
 
-def sweep_runs(current: dict, field: str, values: list) -> list[dict]:
-    """The current run at each of ``values`` of ``field`` (``playground.sweep``): a
-    slider's positions, for scrubbing (``scrub``)."""
-    return sweep(current, field, values)
+def sweep_runs(runs: list[dict]) -> list[dict]:
+    """The results of the current run at a slider's positions, each already resolved (a
+    sweep's batches, ``sweeps.run_resolved``), for scrubbing (``scrub``)."""
+    return run_resolved(runs)
 
 
 def range_test(current: dict) -> dict:
