@@ -19,12 +19,14 @@
       });
     });
     // a parameter's slider (playground/web/sliders.py) is named after its box's label
+    // (a pair box's slider moves the pair's first number: Adam's beta1 of its betas)
     document.querySelectorAll('.param-slider').forEach(function (root) {
       var field = root.closest('.field'), lab = field && field.querySelector('label');
       var box = root.closest('.dash-slider-container') || root.parentElement;
+      var what = root.classList.contains('pair-slider') ? ': first number (slider)' : ' (slider)';
       (box ? box.querySelectorAll('[role=slider]') : []).forEach(function (thumb) {
         if (lab && !thumb.getAttribute('aria-label')) {
-          thumb.setAttribute('aria-label', lab.textContent + ' (slider)');
+          thumb.setAttribute('aria-label', lab.textContent + what);
         }
       });
     });

@@ -210,6 +210,12 @@ def test_the_beta1_slider_scrubs_and_its_release_writes_the_pair_and_runs_the_ru
     driver = page.driver
     driver.set_window_size(1366, 900)
     assert box_text(driver, BETAS) == "0.9, 0.999"
+    # a screen reader says which number of the pair the slider moves
+    wait_until(lambda: driver.execute_script(
+        "var r = document.querySelector('.pair-slider');"
+        "var box = r && (r.closest('.dash-slider-container') || r.parentElement);"
+        "var t = box && box.querySelector('[role=slider]');"
+        "return t && t.getAttribute('aria-label');") == "betas: first number (slider)")
     x, y = drag_slider(driver, BETAS, -4)  # to the left: less averaging
     wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
                and float(box_text(driver, BETAS).split(",")[0]) < 0.85)
