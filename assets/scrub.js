@@ -32,6 +32,7 @@
     saved: [],      // [{gd, axis}]: each y axis as it was before the scrub changed it
     hidden: [],     // [{gd, el}]: elements a frame hid (shown when Plotly next redraws)
     from: null,     // the held slider's position when it was grabbed
+    rest: [],       // per plot: its traces as they were when it was grabbed (restTraces)
     raf: 0
   };
 
@@ -377,6 +378,9 @@
     state.slider = h.slider;
     state.root = h.root;
     state.from = position();
+    state.rest = ["lr-graph", "loss-graph", "path-graph"].map(function (id) {
+      return restTraces(plot(id));
+    });
     state.drawn = -1;
     watcher.disconnect();
     watcher.observe(h.root, {attributes: true, attributeFilter: ["aria-valuenow"], subtree: true});
@@ -402,23 +406,35 @@
 
   var CATCH_UP_MS = 1500;  // a release whose exact run has not been drawn by then
 
+  /* A plot's traces as they stand (the exact run at rest), kept so that a release where
+     the slider was grabbed can put them back: a frame that changed an axis went through
+     Plotly, which writes the frame's decimated arrays into the traces themselves. */
+  function restTraces(gd) {
+    if (!gd || !gd.data) { return null; }
+    return {gd: gd, data: gd.data, traces: gd.data.map(function (t) {
+      return Object.assign({}, t, t.marker ? {marker: Object.assign({}, t.marker)} : {});
+    })};
+  }
+
   /* Let go. The slider's own handler sends the release to the server after this event,
      and the answer redraws the plots with the exact run: nothing here may hold the page's
      thread before that request leaves (three Plotly redraws here delayed it by 150-250
      ms). So the axes go back in the figures without a redraw, and what the frames hid
      shows again when Plotly next redraws its plot. Only a release that sends nothing (the
      slider back where it was grabbed) or whose answer draws nothing (a position that
-     makes no run) has Plotly take the last frame (its SVG was drawn by hand) and the axes
-     as they were: at once, or after CATCH_UP_MS. */
+     makes no run) is redrawn here: the first with the exact run it showed when grabbed
+     (the same position), at once; the second with the last frame (its SVG was drawn by
+     hand) and the axes as they were, after CATCH_UP_MS. */
   function letGo() {
     if (!state.grabbed) { return; }
     state.grabbed = false;
     var hidden = state.hidden, saved = state.saved, drawn = state.frames ? state.drawn : -1;
-    var frames = state.frames, unmoved = position() === state.from;
+    var frames = state.frames, unmoved = position() === state.from, rest = state.rest;
     var ids = ["lr-graph", "loss-graph", "path-graph"], gds = ids.map(plot);
     var before = gds.map(function (gd) { return gd && gd.data; });
     state.hidden = [];
     state.saved = [];
+    state.rest = [];
     saved.forEach(function (s) { restoreAxes(s.gd, s.axis); });
     gds.forEach(function (gd) {
       if (gd && gd.once) {
@@ -428,6 +444,14 @@
       }
     });
     if (drawn < 0) { return; }
+    if (unmoved) {  // no request: the plots go back to the run they held
+      rest.forEach(function (r) {
+        if (!r || r.gd.data !== r.data || (r.gd._fullLayout && r.gd._fullLayout.scene)) { return; }
+        r.data.forEach(function (t, k) { Object.assign(t, r.traces[k]); });
+        Plotly.redraw(r.gd);
+      });
+      return;
+    }
     window.setTimeout(function () {
       if (state.frames !== frames || state.grabbed) { return; }  // a new grab draws anew
       var data = frameData(drawn);
@@ -440,7 +464,7 @@
         var axis = saved.find(function (s) { return s.gd === gd; });
         move(gd, data[id][0], data[id][1], axis ? axis.axis : {});
       });
-    }, unmoved ? 0 : CATCH_UP_MS);
+    }, CATCH_UP_MS);
   }
   document.addEventListener("pointerup", letGo, true);
   document.addEventListener("pointercancel", letGo, true);

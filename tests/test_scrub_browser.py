@@ -8,7 +8,7 @@ import pytest
 
 import playground
 from browser_helpers import set_input, wait_until
-from playground.web import scrub
+from playground.web import scrub, state
 from playground.web.figure_loss import loss_range
 from playground.web.form import DEFAULT_CONFIG
 from playground.web.runs import RunView
@@ -119,6 +119,59 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
         server_range, rtol=1e-6)
     assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]
 
+
+
+def test_a_slider_let_go_where_it_was_grabbed_shows_the_exact_run_again(page):
+    """A drag that ends where it began sends nothing (the value is the same): the plots go
+    back to the exact run they held, not to the drag's last (decimated) frame, and what
+    the frames hid shows again."""
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    # an lr on the slider's grid (10^-1), so that the same position is the same value
+    query = "/?optimizer.lr=0.1"
+    config = state.current_run(query)  # the run the page shows for that address
+    driver.get(page.server_url + query)
+    want = playground.simulate(config)["lr"]
+    wait_until(lambda: driver.execute_script(
+        "return !!document.querySelector('#lr-graph .js-plotly-plot')") and len(
+        driver.execute_script(LR_TRACE)[0]) == len(want), timeout=30)
+    driver.execute_script("document.querySelector('.lr-slider').scrollIntoView("
+                          "{block: 'center'})")
+    driver.execute_script(COUNT_REQUESTS)
+    hidden_at_rest = driver.execute_script(HIDDEN)
+    lr_at_rest = lr_box(page)
+    assert lr_at_rest == 0.1
+    x0, y = driver.execute_script(
+        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    mouse(driver, "mouseMoved", x0, y, 0)
+    mouse(driver, "mousePressed", x0, y)
+    x = x0
+    for _ in range(12):  # far to the left (decades of lr: the axes change on the way)
+        x -= 10
+        mouse(driver, "mouseMoved", x, y)
+        time.sleep(0.03)
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
+               and lr_box(page) < lr_at_rest)
+    time.sleep(0.3)
+    assert driver.execute_script(HIDDEN) > hidden_at_rest  # a frame is drawn by hand
+    for _ in range(12):  # and back ...
+        x += 10
+        mouse(driver, "mouseMoved", x, y)
+        time.sleep(0.03)
+    for _ in range(40):  # ... to the very position it was grabbed at, pixel by pixel
+        time.sleep(0.15)
+        if lr_box(page) == lr_at_rest:
+            break
+        x += 1 if lr_box(page) < lr_at_rest else -1
+        mouse(driver, "mouseMoved", x, y)
+    assert lr_box(page) == lr_at_rest
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == len(want))
+    np.testing.assert_allclose(driver.execute_script(LR_TRACE)[1], want, rtol=1e-6)
+    wait_until(lambda: driver.execute_script(HIDDEN) == hidden_at_rest)
+    assert lr_box(page) == lr_at_rest
+    assert driver.execute_script("return window.__requests.main") == 0
 
 SGD_PAGE = ("/?problem=elongated_valley&steps=200&optimizer=sgd&optimizer.lr=0.01"
             "&optimizer.momentum=0.5&schedule=ExponentialLR")
