@@ -53,6 +53,24 @@ def mouse(driver, kind, x, y, buttons=1):
         "type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1})
 
 
+def move_by(driver, x, y, dx: int, moves: int) -> float:
+    """Move the pressed pointer ``moves`` times by ``dx`` px, as a hand does (one move per
+    30 ms); returns where it is."""
+    for _ in range(moves):
+        x += dx
+        mouse(driver, "mouseMoved", x, y)
+        time.sleep(0.03)
+    return x
+
+
+def grab_and_move(driver, x, y, dx: int, moves: int) -> float:
+    """Press at (x, y) (a slider's thumb) and move ``moves`` times by ``dx`` px, the
+    pointer kept down; returns where it is, for the release."""
+    mouse(driver, "mouseMoved", x, y, 0)
+    mouse(driver, "mousePressed", x, y)
+    return move_by(driver, x, y, dx, moves)
+
+
 def lr_box(page) -> float:
     return float(page.driver.execute_script("return document.getElementById('lr').value"))
 
@@ -70,12 +88,7 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
     x, y = driver.execute_script(
         "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
         "return [r.left + r.width / 2, r.top + r.height / 2];")
-    mouse(driver, "mouseMoved", x, y, 0)
-    mouse(driver, "mousePressed", x, y)
-    for _ in range(12):  # to the left: smaller lrs
-        x -= 4
-        mouse(driver, "mouseMoved", x, y)
-        time.sleep(0.03)
+    x = grab_and_move(driver, x, y, -4, 12)  # to the left: smaller lrs
     # a frame of the drag: the lr box, and the lr curve drawn as the frame of that lr
     wait_until(lambda: lr_box(page) < 0.2 and driver.execute_script(
         "return window.__scrubStats.frames") > 0)
@@ -141,24 +154,16 @@ def test_a_slider_let_go_where_it_was_grabbed_shows_the_exact_run_again(page):
     hidden_at_rest = driver.execute_script(HIDDEN)
     lr_at_rest = lr_box(page)
     assert lr_at_rest == 0.1
-    x0, y = driver.execute_script(
+    x, y = driver.execute_script(
         "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
         "return [r.left + r.width / 2, r.top + r.height / 2];")
-    mouse(driver, "mouseMoved", x0, y, 0)
-    mouse(driver, "mousePressed", x0, y)
-    x = x0
-    for _ in range(12):  # far to the left (decades of lr: the axes change on the way)
-        x -= 10
-        mouse(driver, "mouseMoved", x, y)
-        time.sleep(0.03)
+    # far to the left (decades of lr: the axes change on the way)
+    x = grab_and_move(driver, x, y, -10, 12)
     wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
                and lr_box(page) < lr_at_rest)
     time.sleep(0.3)
     assert driver.execute_script(HIDDEN) > hidden_at_rest  # a frame is drawn by hand
-    for _ in range(12):  # and back ...
-        x += 10
-        mouse(driver, "mouseMoved", x, y)
-        time.sleep(0.03)
+    x = move_by(driver, x, y, 10, 12)  # and back ...
     for _ in range(40):  # ... to the very position it was grabbed at, pixel by pixel
         time.sleep(0.15)
         if lr_box(page) == lr_at_rest:
@@ -235,13 +240,7 @@ def drag_slider(driver, key: str, dx: int, moves: int = 15):
         "var r = t.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];",
         field_id(key, "field"))
     driver.execute_script(COUNT_REQUESTS)
-    mouse(driver, "mouseMoved", x, y, 0)
-    mouse(driver, "mousePressed", x, y)
-    for _ in range(moves):
-        x += dx
-        mouse(driver, "mouseMoved", x, y)
-        time.sleep(0.03)
-    return x, y
+    return grab_and_move(driver, x, y, dx, moves), y
 
 
 PATH_X = """
@@ -371,12 +370,7 @@ def test_the_steps_slider_grows_and_shrinks_the_run_against_fixed_axes(page):
         "return document.querySelector('.steps-slider [role=slider]')"
         ".getAttribute('aria-label')") == "Steps (slider)"
     driver.execute_script(COUNT_REQUESTS)
-    mouse(driver, "mouseMoved", x, y, 0)
-    mouse(driver, "mousePressed", x, y)
-    for _ in range(12):  # to the left: shorter runs
-        x -= 4
-        mouse(driver, "mouseMoved", x, y)
-        time.sleep(0.03)
+    x = grab_and_move(driver, x, y, -4, 12)  # to the left: shorter runs
     steps = lambda: int(driver.execute_script(  # noqa: E731
         "return document.getElementById('steps').value"))
     wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
