@@ -15,7 +15,7 @@ from playground.web.controls import read_form
 from playground.web.figure_loss import loss_offset
 from playground.web.form import (BY_KEY, DEFAULT_CONFIG, LR_SLIDER, LR_STEP,
                                  config_from_form, form_from_config)
-from playground.web.sliders import follow_run, run_length, slider, slider_id
+from playground.web.sliders import STEPS_KEY, follow_run, run_length, slider, slider_id
 
 HALF_LOG = 2.0 ** -10  # float16's relative precision (what a frame carries)
 
@@ -298,3 +298,12 @@ def test_steps_that_make_no_run_get_no_steps_frame():
     got = scrub.frames(DEFAULT_CONFIG, [], "steps-slider")
     for n, ok in zip(got["values"], got["valid"]):
         assert ok == (n >= 50)
+
+
+@pytest.mark.parametrize("typed", ["nan", "inf", "-5", None, "0.5, x"])
+def test_a_slider_stands_inside_its_range_whatever_its_box_holds(typed):
+    """A box holding no usable number puts its slider at an end, never at NaN (which the
+    page's JSON could not carry)."""
+    for key in ("optimizer.sgd.momentum", "optimizer.adam.betas", STEPS_KEY):
+        bar = slider(BY_KEY[key], typed)
+        assert bar.min <= bar.value <= bar.max

@@ -42,7 +42,9 @@ class Range:
         return np.round(self.low + self.step * np.arange(count), 6)
 
     def at(self, value: float) -> float:
-        return min(max(value, self.low), self.high)
+        """Where the slider stands for ``value``: clamped to its ends (NaN: its low end;
+        a NaN value would not survive the page's JSON)."""
+        return self.low if math.isnan(value) else min(max(value, self.low), self.high)
 
 
 RANGES = {"optimizer.sgd.momentum": Range(0.0, 0.99, 0.01),
