@@ -17,6 +17,7 @@
 (function () {
   "use strict";
 
+  var GRAPHS = ["lr-graph", "loss-graph", "path-graph"];
   var LR_TRACE = 0, LR_EVENTS = 2, LOSS_TRACE = 0, LOSS_OBSERVED = 1, PATH = 2, ENDS = 3;
   var SCRUB_MARKER = 5;  // px: the path's points while scrubbing (at rest sized by the lr)
 
@@ -141,6 +142,13 @@
     return Plotly.update(gd, restyle, layout, traces);
   }
 
+  /* The first 1-2-5 value (1, 2, 5, 10, 20, ...) at or above v > 0: an axis top that
+     changes in steps, not with every frame. */
+  function roundUp(v) {
+    var e = Math.pow(10, Math.floor(Math.log10(v)));
+    return [1, 2, 5, 10].map(function (m) { return m * e; }).find(function (t) { return t >= v; });
+  }
+
   /* The y range a frame needs (`want`: [low, high], log10 units on a log axis), or null
      while the one drawn still shows it well: an axis changes in steps (a change is a full
      Plotly redraw, ~30 ms), not on every frame. A log axis keeps its range while it holds
@@ -156,8 +164,7 @@
       range = [want[0] - 0.5, want[1] + 0.5];
     } else {
       if (lo <= 0 && hi >= want[1] && hi <= 5 * want[1]) { return null; }
-      var e = Math.pow(10, Math.floor(Math.log10(want[1]))), top = 10 * e;
-      [1, 2, 5].some(function (m) { return m * e >= want[1] && (top = m * e); });
+      var top = roundUp(want[1]);
       range = [-0.03 * top, top * 1.03];
     }
     save(gd, ["yaxis.range", "yaxis.autorange", "yaxis.tickmode"]);
@@ -262,10 +269,8 @@
   function xRange(gd, steps) {
     var now = gd._fullLayout.xaxis.range;
     if (!state.frames.stepsOf || !now || Math.max(now[0], now[1]) >= steps) { return null; }
-    var e = Math.pow(10, Math.floor(Math.log10(steps))), top = 10 * e;
-    [1, 2, 5].some(function (m) { return m * e >= steps && (top = m * e); });
     save(gd, ["xaxis.range", "xaxis.autorange", "xaxis.tickmode"]);
-    return {"xaxis.range": [0, top], "xaxis.autorange": false, "xaxis.tickmode": "auto"};
+    return {"xaxis.range": [0, roundUp(steps)], "xaxis.autorange": false, "xaxis.tickmode": "auto"};
   }
 
   function merged(a, b) { return a && b ? Object.assign({}, a, b) : a || b; }
@@ -378,9 +383,7 @@
     state.slider = h.slider;
     state.root = h.root;
     state.from = position();
-    state.rest = ["lr-graph", "loss-graph", "path-graph"].map(function (id) {
-      return restTraces(plot(id));
-    });
+    state.rest = GRAPHS.map(function (id) { return restTraces(plot(id)); });
     state.drawn = -1;
     watcher.disconnect();
     watcher.observe(h.root, {attributes: true, attributeFilter: ["aria-valuenow"], subtree: true});
@@ -430,7 +433,7 @@
     state.grabbed = false;
     var hidden = state.hidden, saved = state.saved, drawn = state.frames ? state.drawn : -1;
     var frames = state.frames, unmoved = position() === state.from, rest = state.rest;
-    var ids = ["lr-graph", "loss-graph", "path-graph"], gds = ids.map(plot);
+    var gds = GRAPHS.map(plot);
     var before = gds.map(function (gd) { return gd && gd.data; });
     state.hidden = [];
     state.saved = [];
@@ -456,7 +459,7 @@
       if (state.frames !== frames || state.grabbed) { return; }  // a new grab draws anew
       var data = frameData(drawn);
       gds.forEach(function (gd, k) {
-        var id = ids[k];
+        var id = GRAPHS[k];
         if (!gd || !gd.data || gd.data !== before[k]) { return; }  // the exact run is drawn
         if (gd.data.length <= data[id][0][1] || (id === "path-graph" && gd._fullLayout.scene)) {
           return;

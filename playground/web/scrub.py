@@ -3,10 +3,11 @@
 When a slider (the lr's, the steps', or one under a parameter's box: ``sliders``) is
 grabbed, the browser (``assets/scrub.js``) asks once for the current run at every position
 the slider can stop at: one sweep over those values (:func:`frames`: each value resolved
-once, the runs batched as ``playground.sweep`` batches them), its curves decimated to at most ``POINTS`` points. While the slider moves, each frame is drawn
-in the browser from that answer (each line straight into the plot's SVG). When it is let
-go, the slider's ``value`` reaches the main callback (``plots.update``) like any change,
-and the plots settle on the exact run. The frames are the exact runs of the slider's
+once, the runs batched as ``playground.sweep`` batches them), its curves decimated to at
+most ``POINTS`` points. While the slider moves, each frame is drawn in the browser from
+that answer (each line straight into the plot's SVG). When it is let go, the slider's
+``value`` reaches the main callback (``plots.update``) like any change, and the plots
+settle on the exact run. The frames are the exact runs of the slider's
 positions (decimated): the value a position stands for is the one the main callback uses
 (``sliders.sweep_values``; for T_max, positions that follow the run's steps). A steps
 slider's frames each have their own length, decimated alike in Python and in the browser
@@ -117,7 +118,8 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
             lr_top.append(None)
             continue
         steps, pts = lengths(result)
-        at, pt = decimate(steps_of[i]), decimate(steps_of[i] + 1)
+        at, pt = (decimate(steps_of[i]), decimate(steps_of[i] + 1)) if field == "steps" \
+            else (lr_steps, points)  # (every other slider's frames share one length)
         lr[i, :len(at)] = np.where(at < steps, result["lr"][at], np.nan)
         shown = np.where(pt < pts, np.asarray(result["loss"])[pt] - offset, np.nan)
         loss[i, :len(pt)] = np.where(np.isnan(shown), np.nan, positive(shown))
