@@ -438,3 +438,24 @@ def test_the_surface_picker_lists_every_surface_once_under_its_group():
             group = o["value"].split(": ")[1]
         else:
             assert SURFACES[o["value"]].group == group
+
+
+def test_every_menu_option_is_short_so_the_page_loads_without_indexing_for_seconds():
+    """dcc.Dropdown indexes every substring of each option's value (and text label) for its
+    search when the page loads, searchable or not: a lesson's ~300-character link as a
+    value cost every page load ~2 s in Chromium. Every menu on the page, a lesson's
+    included, keeps its options' values and labels short; the lesson menu opens a lesson
+    by its name."""
+    pages = [page.layout(), page.layout(**_lesson_query("lr-dilemma")),
+             page.layout(**{"problem": "formula", "problem.f": "x^2 + 3*y^2"})]
+    menus = [m for root in pages for m in _find(root, lambda c: isinstance(c, dash.dcc.Dropdown))]
+    assert {m.id for m in menus} >= {"lesson-menu", "problem", "optimizer", "schedule",
+                                     "formula-example"}
+    for menu in menus:
+        for option in menu.options:
+            for key in ("value", "label"):
+                text = option[key]
+                if isinstance(text, str):
+                    assert len(text) <= 80, (menu.id, key, text)
+    names = {o["value"] for o in _by_id(pages[0], "lesson-menu").options}
+    assert names == set(lessons.LESSONS)

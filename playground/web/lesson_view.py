@@ -95,19 +95,23 @@ def lesson_panel(lesson):
 
 
 def lesson_menu():
+    # (values are the lessons' names, not their links: dcc.Dropdown indexes every option's
+    # value for search, every substring of it, even when it is not searchable; the links'
+    # ~300 characters each cost the page ~2 s of indexing on every load)
     return dcc.Dropdown(id="lesson-menu", clearable=False, searchable=False,
                         placeholder="Lessons…", className="lesson-menu",
-                        options=[{"label": f"{i}. {ls.title}", "value": lessons.lesson_path(ls),
+                        options=[{"label": f"{i}. {ls.title}", "value": ls.name,
                                   "title": ls.summary}
                                  for i, ls in enumerate(lessons.LESSONS.values(), 1)])
 
 
-# A lesson from the menu: open its link (the page rebuilds from the address).
+# A lesson from the menu: open its link (looked up by its name) (the page rebuilds from the address).
 clientside_callback(
-    """function (path) {
+    """function (name) {
+        var path = %s[name];
         if (path) { window.location.assign(path); }
         return window.dash_clientside.no_update;
-    }""",
+    }""" % json.dumps({ls.name: lessons.lesson_path(ls) for ls in lessons.LESSONS.values()}),
     Output("lesson-menu", "className"), Input("lesson-menu", "value"),
     prevent_initial_call=True)
 
