@@ -158,6 +158,7 @@ def dropdown_values(url: str, template: Template, cid: str) -> list[str]:
 
 SERIAL_CHANGES = 60
 SERIAL_GRABS = 20
+SERIAL_LOADS = 20
 WARM_GRABS = 4
 
 
@@ -178,8 +179,9 @@ def with_steps(query: str, steps: int) -> str:
 def serial_cpu(url: str, template: Template, cpu) -> dict:
     """The server's CPU per request with one request at a time (no queue, no contention
     between its own requests): ``cpu()`` is the workers' CPU seconds so far. Plain lr
-    changes (SERIAL_CHANGES), grabs of runs not swept before (SERIAL_GRABS runs of
-    520 + i steps, about the load's average: a sweep each) and grabs of one run (after
+    changes (SERIAL_CHANGES), whole page loads of the captured page (SERIAL_LOADS, its
+    four requests each), grabs of runs not swept before (SERIAL_GRABS runs of 520 + i
+    steps, about the load's average: a sweep each) and grabs of one run (after
     WARM_GRABS of it, so that every worker has it cached: from the cache); ms per
     request, each request checked for an answer; WARM_GRABS changes and grabs first, not
     counted (a fresh worker's first calls)."""
@@ -202,6 +204,16 @@ def serial_cpu(url: str, template: Template, cpu) -> dict:
                                    template.change_headers).get("response", {}):
             raise RuntimeError("a serial lr change was not answered with plots")
     out["change"] = (cpu() - c0) / SERIAL_CHANGES * 1000
+    # whole page loads of the captured page (the bootstrap's requests), as a hall's
+    # students open the same link
+    c0 = cpu()
+    for _ in range(SERIAL_LOADS):
+        for _, method, path, body, headers in template.page:
+            req = urllib.request.Request(url + path, method=method, headers=headers,
+                                         data=body.encode() if body else None)
+            with urllib.request.urlopen(req, timeout=60) as r:
+                r.read()
+    out["page load"] = (cpu() - c0) / SERIAL_LOADS * 1000
     if template.scrub is None:
         return out
     sc = template.scrub

@@ -459,3 +459,20 @@ def test_every_menu_option_is_short_so_the_page_loads_without_indexing_for_secon
                     assert len(text) <= 80, (menu.id, key, text)
     names = {o["value"] for o in _by_id(pages[0], "lesson-menu").options}
     assert names == set(lessons.LESSONS)
+
+
+def test_a_page_asked_for_again_is_the_same_page_and_each_link_gets_its_own():
+    """The server keeps the last pages it built (a hall opens the same link): a page asked
+    for again is the one built first, whatever the order of the query's keys, and a kept
+    page never stands in for another link's."""
+    from dash._utils import to_json
+
+    a = {"optimizer": "sgd", "optimizer.lr": "0.05", "steps": "120"}
+    b = {**a, "optimizer.lr": "0.2"}
+    first = to_json(page.layout(**a))
+    other = to_json(page.layout(**b))
+    again = page.layout(**dict(reversed(list(a.items()))))
+    assert to_json(again) == first != other
+    assert "optimizer.lr=0.05" in _by_id(again, "page-query").data
+    assert "optimizer.lr=0.2" in _by_id(page.layout(**b), "page-query").data
+    assert page.layout(**a) is again

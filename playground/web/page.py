@@ -11,6 +11,8 @@ all read the runs from ``state``. Importing this module imports them all, so imp
 """
 from __future__ import annotations
 
+import functools
+
 from dash import dcc, html
 
 from ..config import page_path
@@ -46,8 +48,15 @@ __all__ = ["FORM_INPUTS", "MAX_PINS", "PARAM_VALUES", "STABLE_IDS", "_surface_ke
 def layout(**query):
     """The whole page for a query string (so a copied link rebuilds exactly that page);
     ``lesson=<name>`` adds that lesson's explanation, and its marks while the runs are
-    the lesson's own."""
-    query = {k: v for k, v in query.items() if isinstance(v, str)}
+    the lesson's own. The page is a function of the query alone, so the last pages asked
+    for are kept (a hall opens the same few links: building one costs ~40 ms of a core,
+    a kept one is only sent)."""
+    return _layout(tuple(sorted((k, v) for k, v in query.items() if isinstance(v, str))))
+
+
+@functools.lru_cache(maxsize=32)
+def _layout(items: tuple[tuple[str, str], ...]):
+    query = dict(items)
     lesson = lesson_view.read_lesson(query)
     current, pinned, note = state.read_link(query)
     choice, values, warmup_on = form_from_config(current)
