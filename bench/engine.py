@@ -240,9 +240,9 @@ def sweep_one_call_per_value(playground, engine, config: dict, field: str, value
     """The sweep as it ran before batching: each value's run its own call of the compiled
     program (all dispatched before the first is read back), for comparison."""
     from playground.config import resolve
-    from playground.sweeps import _set
+    from playground.sweeps import with_field
     base = resolve(config)
-    runs = [resolve(_set(config, base, field, v)) for v in values]
+    runs = [resolve(with_field(config, base, field, v)) for v in values]
     pending = [(run["steps"], engine._run_many(*engine._batch_args(
         [(*engine.pack(run), run["steps"])]))) for run in runs]
     return [engine._result(np.asarray(table), np.asarray(finals)[0], np.asarray(div)[0], n)
@@ -452,14 +452,14 @@ def main() -> None:
           f"re-traces during timing: {engine.TRACES['count'] - traces0}")
     section("8. Where a warm sweep of 64 values goes (each phase timed alone, 5 x 3 calls)")
     from playground.config import resolve
-    from playground.sweeps import _set
+    from playground.sweeps import with_field
     base = resolve(CONFIG)
-    runs = [resolve(_set(CONFIG, base, "optimizer.lr", v)) for v in lrs]
+    runs = [resolve(with_field(CONFIG, base, "optimizer.lr", v)) for v in lrs]
     packed = [(*engine.pack(run), run["steps"]) for run in runs]
     chunks = [engine._batch_args(packed[a:b]) for a, b in engine._chunks([1000] * 64)]
     outs = [engine._run_many(*args) for args in chunks]
     phases = {
-        "resolve the 64 configs": lambda: [resolve(_set(CONFIG, base, "optimizer.lr", v))
+        "resolve the 64 configs": lambda: [resolve(with_field(CONFIG, base, "optimizer.lr", v))
                                            for v in lrs],
         "pack the 64 runs": lambda: [engine.pack(run) for run in runs],
         f"compiled program ({len(chunks)} calls, to the last result)": lambda: (

@@ -11,9 +11,13 @@ How it runs. The values' runs go through the engine's one compiled program in ba
 the call, their steps written to one shared table. So a sweep never compiles, each result
 is ``simulate``'s bit for bit (the same program, the same loops), and a run costs its steps
 plus a few microseconds, not a call of its own. A ``vmap`` of the trajectory over the
-values was measured slower (72-96 ms for 64 values of a 1,000-step run): on XLA's CPU
-backend the batched loop body outgrows the size under which a loop compiles into one
-native function. bench/engine.py, section 7, measures a sweep against one call per value.
+values' float vectors (the int vector shared, so that only the run's branches execute) was
+measured no faster: 19-22 ms for 64 values of a 1,000-step run with the engine's CAP-row
+buffers, as the batches take; 12 ms with 1,024-row buffers, but a second program to
+compile (~11 s) whose time grows with the values (~0.19 us per value and step against the
+single loop's ~0.28: the batched loop body is past the size under which XLA's CPU backend
+compiles a loop into one native function, and raising that threshold made it slower).
+bench/engine.py, section 7, measures a sweep against one call per value.
 """
 from __future__ import annotations
 
