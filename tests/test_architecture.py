@@ -89,3 +89,25 @@ def test_every_callback_is_registered_once():
     assert out.returncode == 0, out.stderr
     registered, distinct = map(int, out.stdout.split())
     assert declared > 0 and registered == distinct == declared
+
+
+def test_every_name_the_benchmarks_and_tests_import_from_the_package_exists():
+    """bench/ and tests/ reach into the package's modules (often inside a function, run only
+    by one section of a benchmark): every name they import from ``playground`` must still
+    be there after a rename."""
+    import importlib
+
+    missing = []
+    for path in sorted([*(ROOT / "bench").glob("*.py"), *(ROOT / "tests").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and (
+                    node.module == "playground" or node.module.startswith("playground.")):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if not hasattr(module, alias.name):
+                        try:
+                            importlib.import_module(f"{node.module}.{alias.name}")
+                        except ImportError:
+                            missing.append(f"{path.name}:{node.lineno} "
+                                           f"{node.module}.{alias.name}")
+    assert not missing, missing
