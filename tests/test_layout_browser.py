@@ -10,15 +10,15 @@ DESKTOPS = [(1920, 1080), (1366, 768), (1280, 800)]
 PHONE = (390, 844)
 
 
-def emulate(page, width: int, height: int, phone: bool = False):
+def emulate(page, width: int, height: int, phone: bool = False, path: str = "/"):
     """Give the (blank) tab exactly this viewport (a phone: touch, mobile layout), then
-    load the page in it."""
+    load the page (at ``path``) in it."""
     d = page.driver
     d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": width, "height": height, "deviceScaleFactor": 2 if phone else 1,
         "mobile": phone})
     d.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": phone})
-    open_page(page)
+    open_page(page, path)
     page.wait_for_element("#path-graph .js-plotly-plot .main-svg", timeout=30)
     wait_until(lambda: d.execute_script(
         "return document.querySelectorAll('.js-plotly-plot .xtick').length > 0"), page=page)
@@ -197,6 +197,34 @@ function sizes() {
 }
 return sizes();
 """
+
+
+THREE_RUNS = ("/?problem=rosenbrock&optimizer=adam&schedule=CosineAnnealingLR"
+              "&p1.problem=rosenbrock&p1.optimizer=sgd&p1.optimizer.lr=0.001"
+              "&p1.schedule=OneCycleLR&p2.problem=rosenbrock&p2.optimizer=sgd"
+              "&p2.optimizer.lr=50")
+"""The current run and two pinned ones, one of which diverges: the widest table."""
+
+
+def test_on_a_phone_the_comparison_table_shows_every_column_and_remove_button(blank_page):
+    """A student who pinned runs on a phone sees the whole table, the Remove buttons
+    included, without scrolling it sideways."""
+    page = blank_page
+    emulate(page, *PHONE, phone=True, path=THREE_RUNS)
+    d = page.driver
+    d.execute_script("document.querySelector('table.summary').scrollIntoView()")
+    table = d.execute_script(
+        "var t = document.querySelector('table.summary');"
+        "return {scroll: t.scrollWidth, width: t.clientWidth, right: "
+        "t.getBoundingClientRect().right, page: document.documentElement.clientWidth,"
+        " rows: t.querySelectorAll('tbody tr').length, diverged: t.textContent,"
+        " buttons: [...t.querySelectorAll('button')].map(function (b) {"
+        "   var r = b.getBoundingClientRect(); return [b.textContent, r.left, r.right]; })}")
+    assert table["rows"] == 3 and "at step" in table["diverged"]
+    assert table["scroll"] <= table["width"] + 1, table
+    assert table["right"] <= table["page"]
+    assert [b[0] for b in table["buttons"]] == ["Remove", "Remove"]
+    assert all(0 <= left and right <= table["page"] for _, left, right in table["buttons"])
 
 
 def test_lecture_mode_enlarges_every_text_on_the_page_and_the_plots_fill_the_screen(
