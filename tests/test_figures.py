@@ -7,6 +7,7 @@ the PyTorch schedulers of docs/schedules.md §1), not read back from the code un
 import base64
 import json
 import math
+import re
 import subprocess
 import sys
 import zlib
@@ -275,6 +276,25 @@ def test_diverged_run_is_annotated_in_its_colour_on_all_three_plots(views):
                for a in F.annotations([views["step"], views["one_cycle"]]))
     both = F.annotations(list(views.values()))
     assert len(both) == 1 and "diverging" in both[0]["text"]  # names the run among several
+
+
+def test_several_diverged_runs_share_one_narrow_note_a_line_each_in_their_colours(sims):
+    """Each diverged run's label on a line above its step, so the note is as narrow as
+    its longest label (a phone's plot cut the one-line form) and notes never overlap; a
+    label is text, never markup."""
+    runs = [view(sims, "one_cycle", 0, "current"), view(sims, "diverging", 1, "lr <3> & up"),
+            view(sims, "diverging", 2, "Constant, SGD, lr 50")]
+    notes = F.annotations(runs)
+    assert len(notes) == 1
+    lines = notes[0]["text"].split("<br>")
+    assert [re.sub("<[^>]+>", "", line) for line in lines] == [
+        "lr &lt;3&gt; &amp; up:", "diverged at step 10", "Constant, SGD, lr 50:",
+        "diverged at step 10"]
+    assert [re.search("color:([^']+)'", line).group(1) for line in lines] == [
+        runs[1].colour()] * 2 + [runs[2].colour()] * 2
+    fig = F.loss_figure(runs)
+    drawn = [a for a in fig.layout.annotations if "diverged" in a.text]
+    assert len(drawn) == 1 and drawn[0].xanchor == "right"
 
 
 def test_loss_axis_stays_usable_after_a_divergence(views):

@@ -5,6 +5,7 @@ See ``playground.web.figures`` for the trace layout (``slot_indices``, ``cursor_
 """
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -200,23 +201,29 @@ def base_layout(theme: str, title: str, uirevision: str, runs, hovermode: str) -
 
 
 def annotations(runs: list[RunView], theme: str = "light") -> list[dict]:
-    """"diverged at step k" notes, one per diverged run in its colour, stacked at the top
-    right of the plot area (the same list serves all three figures)."""
+    """"diverged at step k": one note at the top right of the plot area (the same list
+    serves all three figures), a line per diverged run in its colour. With several runs
+    each run's label is a line of its own above its step, so that the note stays narrow
+    enough for a phone's plot (one line per run was cut at the plot's left edge) and
+    several notes never overlap."""
     t = THEMES[theme]
     diverged = [r for r in sorted(runs, key=lambda r: r.slot)
                 if r.result.get("diverged_at") is not None]
-    out = []
-    for i, r in enumerate(diverged):
-        text = f"diverged at step {r.result['diverged_at']}"
+    if not diverged:
+        return []
+    lines = []
+    for r in diverged:
+        colour = r.colour(theme)
         if len(runs) > 1:
-            text = f"{r.label}: {text}"
-        out.append({"text": text, "xref": "paper", "yref": "paper", "x": 0.99,
-                    "y": 0.98 - 0.1 * i, "xanchor": "right", "yanchor": "top",
-                    "showarrow": False, "align": "right",
-                    "font": {"size": FONT_SIZE, "color": r.colour(theme)},
-                    "bgcolor": t["label_bg"], "bordercolor": r.colour(theme),
-                    "borderwidth": 2, "borderpad": 4})
-    return out
+            lines.append(f"<span style='color:{colour}'>{html.escape(r.label)}:</span>")
+        lines.append(f"<span style='color:{colour}'>diverged at step "
+                     f"{r.result['diverged_at']}</span>")
+    border = diverged[0].colour(theme) if len(diverged) == 1 else t["axis"]
+    return [{"text": "<br>".join(lines), "xref": "paper", "yref": "paper", "x": 0.99,
+             "y": 0.98, "xanchor": "right", "yanchor": "top", "showarrow": False,
+             "align": "right", "font": {"size": FONT_SIZE, "color": diverged[0].colour(theme)},
+             "bgcolor": t["label_bg"], "bordercolor": border, "borderwidth": 2,
+             "borderpad": 4}]
 
 
 def cursor_trace(theme: str = "light") -> dict:
