@@ -105,7 +105,8 @@ def lesson_menu():
                                  for i, ls in enumerate(lessons.LESSONS.values(), 1)])
 
 
-# A lesson from the menu: open its link (looked up by its name) (the page rebuilds from the address).
+# A lesson from the menu: open its link, looked up by the lesson's name (the page rebuilds
+# from the address).
 clientside_callback(
     """function (name) {
         var path = %s[name];
