@@ -2,7 +2,7 @@
 pixels): the projector (1920x1080), two laptops (1366x768, 1280x800) and a phone (390x844,
 touch). Each check returns the problems it finds, so a failure names the element."""
 import pytest
-from browser_helpers import choose, open_page, steady, trace, wait_until
+from browser_helpers import choose, lecture, open_page, steady, trace, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -212,19 +212,24 @@ def test_on_a_phone_the_comparison_table_shows_every_column_and_remove_button(bl
     page = blank_page
     emulate(page, *PHONE, phone=True, path=THREE_RUNS)
     d = page.driver
-    d.execute_script("document.querySelector('table.summary').scrollIntoView()")
-    table = d.execute_script(
-        "var t = document.querySelector('table.summary');"
-        "return {scroll: t.scrollWidth, width: t.clientWidth, right: "
-        "t.getBoundingClientRect().right, page: document.documentElement.clientWidth,"
-        " rows: t.querySelectorAll('tbody tr').length, diverged: t.textContent,"
-        " buttons: [...t.querySelectorAll('button')].map(function (b) {"
-        "   var r = b.getBoundingClientRect(); return [b.textContent, r.left, r.right]; })}")
-    assert table["rows"] == 3 and "at step" in table["diverged"]
-    assert table["scroll"] <= table["width"] + 1, table
-    assert table["right"] <= table["page"]
-    assert [b[0] for b in table["buttons"]] == ["Remove", "Remove"]
-    assert all(0 <= left and right <= table["page"] for _, left, right in table["buttons"])
+    for lecturing in (False, True):  # lecture mode sets the page's type larger
+        d.execute_script(  # (below the plots, which stay at the top of a phone's screen)
+            "document.getElementById('lecture-toggle').scrollIntoView({block: 'end'})")
+        lecture(page, lecturing)
+        d.execute_script("document.querySelector('table.summary').scrollIntoView()")
+        table = d.execute_script(
+            "var t = document.querySelector('table.summary');"
+            "return {scroll: t.scrollWidth, width: t.clientWidth, right: "
+            "t.getBoundingClientRect().right, page: document.documentElement.clientWidth,"
+            " rows: t.querySelectorAll('tbody tr').length, diverged: t.textContent,"
+            " buttons: [...t.querySelectorAll('button')].map(function (b) {"
+            "   var r = b.getBoundingClientRect(); return [b.textContent, r.left, r.right]; })}")
+        assert table["rows"] == 3 and "at step" in table["diverged"]
+        assert table["scroll"] <= table["width"] + 1, (lecturing, table)
+        assert table["right"] <= table["page"]
+        assert [b[0] for b in table["buttons"]] == ["Remove", "Remove"]
+        assert all(0 <= left and right <= table["page"]
+                   for _, left, right in table["buttons"]), (lecturing, table)
 
 
 def test_lecture_mode_enlarges_every_text_on_the_page_and_the_plots_fill_the_screen(
