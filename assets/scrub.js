@@ -428,9 +428,34 @@
      makes no run) is redrawn here: the first with the exact run it showed when grabbed
      (the same position), at once; the second with the last frame (its SVG was drawn by
      hand) and the axes as they were, after CATCH_UP_MS. */
+  /* The Dash id of a held slider (state.slider: its own id, or its field's key). */
+  function sliderId(slider) {
+    return slider === "lr-slider" || slider === "steps-slider" ? slider
+      : {type: "param-slider", key: slider};
+  }
+
+  /* A release sends the value the slider's thumb held when the pointer went up (Radix
+     commits it on pointerup); a move that arrived just before the release may be drawn
+     only after it (React renders a pointer move after the release), leaving the thumb
+     elsewhere than the value sent, and Dash's value behind the thumb: the next release
+     there would then send nothing. So once the thumb has settled, a thumb that stands
+     elsewhere than the value sent is sent too. */
+  function commitSettled(slider, root, sent) {
+    window.setTimeout(function () {
+      if (state.grabbed) { return; }  // a new grab: its release sends its own value
+      var thumb = root.querySelector("[role=slider]");
+      var now = thumb && parseFloat(thumb.getAttribute("aria-valuenow"));
+      if (isFinite(now) && sent !== null && now !== sent) {
+        window.dash_clientside.set_props(sliderId(slider), {value: now});
+      }
+    }, SETTLE_MS);
+  }
+  var SETTLE_MS = 80;
+
   function letGo() {
     if (!state.grabbed) { return; }
     state.grabbed = false;
+    commitSettled(state.slider, state.root, position());
     var hidden = state.hidden, saved = state.saved, drawn = state.frames ? state.drawn : -1;
     var frames = state.frames, unmoved = position() === state.from, rest = state.rest;
     var gds = GRAPHS.map(plot);
