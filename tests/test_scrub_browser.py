@@ -183,6 +183,81 @@ SGD_PAGE = ("/?problem=elongated_valley&steps=200&optimizer=sgd&optimizer.lr=0.0
 MOMENTUM_BOX = '{"key":"optimizer.sgd.momentum","type":"param"}'
 
 
+def page_socket(driver) -> str:
+    """The DevTools WebSocket of the driver's page (events sent on it are not waited for,
+    as chromedriver's commands are)."""
+    import json
+    import urllib.request
+
+    address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+    with urllib.request.urlopen(f"http://{address}/json") as r:
+        targets = json.load(r)
+    return next(t["webSocketDebuggerUrl"] for t in targets
+                if t.get("type") == "page" and t.get("url") == driver.current_url)
+
+
+def flick(driver, x, y, x_end):
+    """Press at (x, y), move as a hand does for a third of a second, then a last move to
+    ``x_end`` and the release at once (a quick flick): both reach the page together."""
+    import json
+
+    import trio
+    from trio_websocket import open_websocket_url
+
+    async def run():
+        async with open_websocket_url(page_socket(driver), max_message_size=2 ** 24) as ws:
+            ids = iter(range(1, 10 ** 9))
+
+            async def mouse(kind, px, buttons=1):
+                await ws.send_message(json.dumps({
+                    "id": next(ids), "method": "Input.dispatchMouseEvent",
+                    "params": {"type": kind, "x": px, "y": y, "button": "left",
+                               "buttons": buttons, "clickCount": 1}}))
+
+            async def drain():  # the answers are not needed; read them so none pile up
+                while True:
+                    await ws.get_message()
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(drain)
+                await mouse("mouseMoved", x, 0)
+                await mouse("mousePressed", x)
+                for k in range(1, 21):
+                    await mouse("mouseMoved", x + 3 * k)
+                    await trio.sleep(1 / 60)
+                await mouse("mouseMoved", x_end)
+                await mouse("mouseReleased", x_end, 0)
+                await trio.sleep(0.3)
+                nursery.cancel_scope.cancel()
+
+    trio.run(run)
+
+
+def test_a_flicked_slider_settles_where_its_thumb_stands_every_time(page):
+    """A quick flick's last move and its release arrive together: the thumb is drawn at
+    the last move after the release was committed. The page then runs the thumb's lr
+    (the box, the address and the plots all say it), and so does the next flick (Dash's
+    value had stayed behind the thumb: a release there sent nothing, and the plots kept
+    the drag's decimated frame)."""
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    thumb_value = lambda: driver.execute_script(  # noqa: E731
+        "return document.querySelector('.lr-slider [role=slider]').getAttribute('aria-valuenow')")
+    for _ in range(3):
+        x, y, left, right = driver.execute_script(
+            "var h = document.querySelector('.lr-slider [role=slider]');"
+            "var r = h.getBoundingClientRect(), s = document.querySelector('.lr-slider')"
+            ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2,"
+            " s.left + 8, s.right - 8];")
+        flick(driver, x, y, x - 40 if x > (left + right) / 2 else x + 100)
+        thumb = 10 ** float(thumb_value())
+        wait_until(lambda: abs(lr_box(page) / thumb - 1) < 5e-3
+                   and len(driver.execute_script(LR_TRACE)[1]) == 500, page=page)
+        lrs = driver.execute_script(LR_TRACE)[1]
+        assert max(lrs) == pytest.approx(lr_box(page), rel=1e-6)  # the exact run's peak
+        assert f"optimizer.lr={lr_box(page):g}" in driver.current_url
+
+
 def test_a_parameter_slider_scrubs_and_its_release_writes_the_box_and_runs_the_run(page):
     driver = page.driver
     driver.set_window_size(1366, 900)
