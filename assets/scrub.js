@@ -441,16 +441,18 @@
      there would then send nothing. So once the thumb has settled, a thumb that stands
      elsewhere than the value sent is sent too. */
   function commitSettled(slider, root, sent) {
-    window.setTimeout(function () {
-      if (state.grabbed) { return; }  // a new grab: its release sends its own value
-      var thumb = root.querySelector("[role=slider]");
-      var now = thumb && parseFloat(thumb.getAttribute("aria-valuenow"));
-      if (isFinite(now) && sent !== null && now !== sent) {
-        window.dash_clientside.set_props(sliderId(slider), {value: now});
-      }
-    }, SETTLE_MS);
+    var thumb = root.querySelector("[role=slider]");
+    if (!thumb || sent === null) { return; }
+    var watch = new MutationObserver(function () {
+      var now = parseFloat(thumb.getAttribute("aria-valuenow"));
+      if (state.grabbed || !isFinite(now) || now === sent) { return; }
+      watch.disconnect();  // (a new grab's release sends its own value)
+      window.dash_clientside.set_props(sliderId(slider), {value: now});
+    });
+    watch.observe(thumb, {attributes: true, attributeFilter: ["aria-valuenow"]});
+    window.setTimeout(function () { watch.disconnect(); }, SETTLE_MS);
   }
-  var SETTLE_MS = 80;
+  var SETTLE_MS = 500;  // how long after a release the thumb may still move on its own
 
   function letGo() {
     if (!state.grabbed) { return; }
