@@ -60,7 +60,7 @@ document.addEventListener('pointerdown', function (e) { window.__scrub.down = e.
 """
 
 
-def _page_socket(driver) -> str:
+def page_socket(driver) -> str:
     """The DevTools WebSocket of the driver's page: mouse events sent on it directly take
     about a millisecond each, where a round trip through chromedriver takes tens (too slow
     for a 60 Hz drag on a busy machine)."""
@@ -74,15 +74,17 @@ def _page_socket(driver) -> str:
     return page["webSocketDebuggerUrl"]
 
 
-def _drag(socket_url: str, x: float, y: float, left: float, right: float) -> int:
-    """Press at (x, y), move MOVE_PX every 1/MOVE_HZ s across [left, right] and back for
-    DRAG_S s, release; returns the moves made. Over the page's DevTools socket (trio and
-    trio-websocket come with selenium)."""
+def devtools_mouse(driver, y: float, script):
+    """Run ``await script(mouse, trio)`` on the driver's page socket (``page_socket``):
+    ``await mouse(kind, x, buttons=1)`` sends one Chrome DevTools mouse event at (x, y)
+    without waiting for its answer (the answers are read and dropped), so events follow
+    each other as closely as the script sends them. Returns what the script returns. (trio
+    and trio-websocket come with selenium; tests/test_scrub_browser.py uses this too.)"""
     import trio
     from trio_websocket import open_websocket_url
 
-    async def run() -> int:
-        async with open_websocket_url(socket_url, max_message_size=2 ** 24) as ws:
+    async def run():
+        async with open_websocket_url(page_socket(driver), max_message_size=2 ** 24) as ws:
             ids = iter(range(1, 10 ** 9))
 
             async def mouse(kind, px, buttons=1):
@@ -97,22 +99,32 @@ def _drag(socket_url: str, x: float, y: float, left: float, right: float) -> int
 
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(drain)
-                await mouse("mouseMoved", x, 0)
-                await mouse("mousePressed", x)
-                start, moves, px, step = trio.current_time(), 0, x, -MOVE_PX
-                while trio.current_time() - start < DRAG_S:
-                    px += step
-                    if px <= left or px >= right:
-                        step = -step
-                    await mouse("mouseMoved", px)
-                    moves += 1
-                    await trio.sleep_until(start + moves / MOVE_HZ)
-                await mouse("mouseReleased", px, 0)
+                out = await script(mouse, trio)
                 await trio.sleep(0.2)
                 nursery.cancel_scope.cancel()
-            return moves
+            return out
 
     return trio.run(run)
+
+
+def _drag(driver, x: float, y: float, left: float, right: float) -> int:
+    """Press at (x, y), move MOVE_PX every 1/MOVE_HZ s across [left, right] and back for
+    DRAG_S s, release; returns the moves made."""
+    async def drag(mouse, trio):
+        await mouse("mouseMoved", x, 0)
+        await mouse("mousePressed", x)
+        start, moves, px, step = trio.current_time(), 0, x, -MOVE_PX
+        while trio.current_time() - start < DRAG_S:
+            px += step
+            if px <= left or px >= right:
+                step = -step
+            await mouse("mouseMoved", px)
+            moves += 1
+            await trio.sleep_until(start + moves / MOVE_HZ)
+        await mouse("mouseReleased", px, 0)
+        return moves
+
+    return devtools_mouse(driver, y, drag)
 
 
 def _frames(events: list, start: float, end: float) -> int:
@@ -138,7 +150,7 @@ def one_drag(driver, net: Network, label: str, steps: int) -> dict:
         " s.left + 8, s.right - 8];")
     x, y, left, right = handle
     net.drain("before")
-    moves = _drag(_page_socket(driver), x, y, left, right)
+    moves = _drag(driver, x, y, left, right)
     # settle: wait for a quiet second after the last redraw
     last, quiet_since = None, time.perf_counter()
     while time.perf_counter() - quiet_since < QUIET_S:

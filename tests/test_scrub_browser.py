@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import playground
+from bench.page_scrub import devtools_mouse
 from browser_helpers import set_input, wait_until
 from playground.web import scrub, state
 from playground.web.figure_loss import loss_range
@@ -183,54 +184,20 @@ SGD_PAGE = ("/?problem=elongated_valley&steps=200&optimizer=sgd&optimizer.lr=0.0
 MOMENTUM_BOX = '{"key":"optimizer.sgd.momentum","type":"param"}'
 
 
-def page_socket(driver) -> str:
-    """The DevTools WebSocket of the driver's page (events sent on it are not waited for,
-    as chromedriver's commands are)."""
-    import json
-    import urllib.request
-
-    address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
-    with urllib.request.urlopen(f"http://{address}/json") as r:
-        targets = json.load(r)
-    return next(t["webSocketDebuggerUrl"] for t in targets
-                if t.get("type") == "page" and t.get("url") == driver.current_url)
-
-
 def flick(driver, x, y, x_end):
     """Press at (x, y), move as a hand does for a third of a second, then a last move to
     ``x_end`` and the release at once (a quick flick): both reach the page together."""
-    import json
+    async def script(mouse, trio):
+        await mouse("mouseMoved", x, 0)
+        await mouse("mousePressed", x)
+        for k in range(1, 21):
+            await mouse("mouseMoved", x + 3 * k)
+            await trio.sleep(1 / 60)
+        await mouse("mouseMoved", x_end)
+        await mouse("mouseReleased", x_end, 0)
+        await trio.sleep(0.1)
 
-    import trio
-    from trio_websocket import open_websocket_url
-
-    async def run():
-        async with open_websocket_url(page_socket(driver), max_message_size=2 ** 24) as ws:
-            ids = iter(range(1, 10 ** 9))
-
-            async def mouse(kind, px, buttons=1):
-                await ws.send_message(json.dumps({
-                    "id": next(ids), "method": "Input.dispatchMouseEvent",
-                    "params": {"type": kind, "x": px, "y": y, "button": "left",
-                               "buttons": buttons, "clickCount": 1}}))
-
-            async def drain():  # the answers are not needed; read them so none pile up
-                while True:
-                    await ws.get_message()
-
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(drain)
-                await mouse("mouseMoved", x, 0)
-                await mouse("mousePressed", x)
-                for k in range(1, 21):
-                    await mouse("mouseMoved", x + 3 * k)
-                    await trio.sleep(1 / 60)
-                await mouse("mouseMoved", x_end)
-                await mouse("mouseReleased", x_end, 0)
-                await trio.sleep(0.3)
-                nursery.cancel_scope.cancel()
-
-    trio.run(run)
+    devtools_mouse(driver, y, script)
 
 
 def test_a_flicked_slider_settles_where_its_thumb_stands_every_time(page):
