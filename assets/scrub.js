@@ -419,15 +419,6 @@
     })};
   }
 
-  /* Let go. The slider's own handler sends the release to the server after this event,
-     and the answer redraws the plots with the exact run: nothing here may hold the page's
-     thread before that request leaves (three Plotly redraws here delayed it by 150-250
-     ms). So the axes go back in the figures without a redraw, and what the frames hid
-     shows again when Plotly next redraws its plot. Only a release that sends nothing (the
-     slider back where it was grabbed) or whose answer draws nothing (a position that
-     makes no run) is redrawn here: the first with the exact run it showed when grabbed
-     (the same position), at once; the second with the last frame (its SVG was drawn by
-     hand) and the axes as they were, after CATCH_UP_MS. */
   /* The Dash id of a held slider (state.slider: its own id, or its field's key). */
   function sliderId(slider) {
     return slider === "lr-slider" || slider === "steps-slider" ? slider
@@ -454,12 +445,22 @@
   }
   var SETTLE_MS = 500;  // how long after a release the thumb may still move on its own
 
+  /* Let go. The slider's own handler sends the release to the server after this event,
+     and the answer redraws the plots with the exact run: nothing here may hold the page's
+     thread before that request leaves (three Plotly redraws here delayed it by 150-250
+     ms). So the axes go back in the figures without a redraw, and what the frames hid
+     shows again when Plotly next redraws its plot. Only a release that sends nothing (the
+     slider back where it was grabbed) or whose answer draws nothing (a position that
+     makes no run) is redrawn here: the first with the exact run it showed when grabbed
+     (the same position), at once; the second with the last frame (its SVG was drawn by
+     hand) and the axes as they were, after CATCH_UP_MS. */
   function letGo() {
     if (!state.grabbed) { return; }
     state.grabbed = false;
-    commitSettled(state.slider, state.root, position());
+    var at = position();
+    commitSettled(state.slider, state.root, at);
     var hidden = state.hidden, saved = state.saved, drawn = state.frames ? state.drawn : -1;
-    var frames = state.frames, unmoved = position() === state.from, rest = state.rest;
+    var frames = state.frames, unmoved = at === state.from, rest = state.rest;
     var gds = GRAPHS.map(plot);
     var before = gds.map(function (gd) { return gd && gd.data; });
     state.hidden = [];
