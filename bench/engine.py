@@ -27,7 +27,10 @@ It prints, for this machine and in one run:
 7. ``playground.sweep`` of 64 lrs of the 1,000-step run, batched (now) against one call
    of the compiled program per value (before), a loop of ``simulate`` and
    ``simulate_batch``, in interleaved rounds;
-8. where a warm sweep's time goes (cProfile): host work against waiting for the device.
+8. where a warm sweep's time goes (cProfile): host work against waiting for the device;
+9. the warm run, the NumPy loop and the sweep in children kept to one CPU, as the server
+   keeps each worker (gunicorn_conf.py), against children left to the kernel
+   (bench/engine_pinned.py).
 
 Timings are wall-clock (``time.perf_counter``) of the whole call, config dict in and NumPy
 arrays out: R rounds of N calls each; "median" and "min" are over the rounds of the mean
@@ -53,6 +56,7 @@ TARGET_TORCH = 1000.0  # playground must be at least this many times faster than
 TARGET_NUMPY = 50.0    # ... and than a plain NumPy loop
 
 from engine_cold import CONFIG, cold_start, cold_starts, fmt_t, print_cold  # noqa: E402
+from engine_pinned import pinned_against_free  # noqa: E402
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -472,6 +476,8 @@ def main() -> None:
     for label, fn in phases.items():
         t = bench(fn, rounds=5, number=3)
         print(f"    {label:52s} {fmt_t(t['median'])}")
+    section("9. One CPU per process, as the server pins each worker, against none (children)")
+    pinned_against_free(max(1, opts.reps))
     print()
     print(f"load avg at the end: {os.getloadavg()}")
     print(f"Total benchmark time: {time.perf_counter() - t_start:.1f} s")

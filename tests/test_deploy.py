@@ -160,3 +160,50 @@ def test_an_oversized_request_is_refused_without_a_trace(server):
                            headers={"Content-Type": "application/json"})
     assert status == 413
     assert b"Traceback" not in body and b"/site-packages/" not in body
+
+
+def _worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_the_image_server_keeps_each_worker_to_a_cpu_of_its_own_when_it_can(started):
+    from playground.web.gunicorn_conf import _allowed, _quota, pin_cpus
+
+    plan = pin_cpus("auto", _allowed(), _quota(), 1)  # the fixture's one worker
+    workers = _worker_pids(started.proc.pid)
+    assert len(workers) == 1, workers
+    status = Path(f"/proc/{workers[0]}/status").read_text()
+    allowed = re.search(r"^Cpus_allowed_list:\s*(\S+)", status, re.M).group(1)
+    log = started.log.read_text()
+    if plan:
+        assert allowed == str(plan[0]) and f"(pinned to CPU {plan[0]})" in log, (allowed, log)
+    else:  # a cgroup quota narrower than the CPUs: left to the kernel
+        assert "pinned to CPU" not in log and allowed == \
+            re.search(r"^Cpus_allowed_list:\s*(\S+)", Path("/proc/self/status").read_text(),
+                      re.M).group(1)
+
+
+def test_workers_are_pinned_only_where_each_has_a_cpu_and_no_quota_is_narrower():
+    from playground.web.gunicorn_conf import pin_cpus
+
+    assert pin_cpus("auto", [0, 1], None, 2) == [0, 1]          # one worker per CPU
+    assert pin_cpus("auto", [2, 5], None, 1) == [2, 5]          # a CPU set, not 0..n
+    assert pin_cpus("auto", [0, 1], None, 3) == []              # more workers than CPUs
+    assert pin_cpus("auto", list(range(16)), 2.0, 2) == []      # docker --cpus 2 on 16
+    assert pin_cpus("auto", [0, 1], 2.0, 2) == [0, 1]           # a quota of all of them
+    assert pin_cpus("1", [0, 1], None, 3) == [0, 1]             # asked for: shared round
+    assert pin_cpus("0", [0, 1], None, 2) == []
+    with pytest.raises(ValueError, match="PIN_WORKERS"):
+        pin_cpus("yes", [0, 1], None, 2)
+
+
+def test_a_new_worker_takes_the_cpu_the_fewest_live_workers_hold():
+    from playground.web.gunicorn_conf import next_cpu
+
+    assert next_cpu([0, 1], []) == 0
+    assert next_cpu([0, 1], [0]) == 1
+    assert next_cpu([0, 1], [None, 1]) == 0       # a restart takes the CPU left free
+    assert next_cpu([0, 1], [0, 1, 0]) == 1       # more workers than CPUs: round the set
+    assert next_cpu([4, 7], [4, 7]) == 4

@@ -9,15 +9,26 @@ import os
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8050')}"
 
 
-def _cpus() -> int:
-    """CPUs this container may use (cgroup quota, else affinity)."""
+def _allowed() -> list[int]:
+    """The CPUs this process may run on (its affinity), in order."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
+
+
+def _quota() -> float | None:
+    """The CPUs the cgroup's quota allows (Docker's --cpus), or None without a quota."""
     try:
         quota, period = open("/sys/fs/cgroup/cpu.max").read().split()
-        if quota != "max":
-            return max(1, int(int(quota) / int(period)))
+        return None if quota == "max" else int(quota) / int(period)
     except (OSError, ValueError):
-        pass
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return None
+
+
+def _cpus() -> int:
+    """CPUs this container may use (cgroup quota, else affinity)."""
+    quota = _quota()
+    return max(1, int(quota)) if quota is not None else len(_allowed())
 
 
 # A run takes about a millisecond of CPU; the rest of a request is JSON and waiting on the
@@ -49,6 +60,56 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 
 
+def pin_cpus(setting: str, allowed: list[int], quota: float | None, n_workers: int
+             ) -> list[int]:
+    """The CPUs to pin the workers to, one worker to each (none: leave them to the kernel).
+
+    A run's compiled program is a few hundred tiny kernels that XLA's CPU runtime hands
+    round its thread pool. Left to the kernel, a worker's pool threads wake each other
+    across CPUs, and two workers' threads meet on both: a warm run then costs more CPU and
+    time (bench/engine.py, section 9), and a hall's changes queue behind each other
+    (bench/load.py on 2 cores, 300 students: plain-change p95 1.0-2.2 s left to the
+    kernel, 67-95 ms pinned, for the same ~8 ms of CPU per change). So with one worker
+    per CPU (the default), each worker keeps to a CPU of its own, as uWSGI's cpu-affinity
+    does. ``PIN_WORKERS=auto`` (the default) pins only when every worker can have a CPU to
+    itself and no cgroup quota is narrower than the CPUs (under Docker's --cpus on a
+    bigger host, the quota's share may come from any CPU: pinned workers would give that
+    up); ``1`` pins regardless (workers share CPUs round the set), ``0`` never."""
+    if setting not in ("auto", "0", "1"):
+        raise ValueError(f"PIN_WORKERS is {setting!r}: auto (the default), 1 or 0")
+    if setting == "0" or not allowed:
+        return []
+    if setting == "auto" and (n_workers > len(allowed)
+                              or (quota is not None and quota < len(allowed))):
+        return []
+    return allowed
+
+
+def next_cpu(cpus: list[int], taken: list) -> int:
+    """The CPU for a new worker: the one the fewest live workers hold (the first of
+    those), so a restarted worker takes the CPU its predecessor left."""
+    return min(cpus, key=lambda c: (sum(t == c for t in taken), cpus.index(c)))
+
+
+PIN_WORKERS = os.environ.get("PIN_WORKERS", "auto")
+_PIN_CPUS = pin_cpus(PIN_WORKERS, _allowed(), _quota(), workers) \
+    if hasattr(os, "sched_setaffinity") else []
+
+
+def pre_fork(server, worker):
+    # (in the master: it knows which CPU each live worker holds)
+    if _PIN_CPUS:
+        worker.playground_cpu = next_cpu(
+            _PIN_CPUS, [getattr(w, "playground_cpu", None) for w in server.WORKERS.values()])
+
+
+def post_fork(server, worker):
+    # (in the new worker, before its threads and XLA's start: they inherit the affinity)
+    cpu = getattr(worker, "playground_cpu", None)
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
 def post_worker_init(worker):
     # Workers share compiled engines through JAX's persistent cache: the Docker image
     # ships one filled at build time (JAX_COMPILATION_CACHE_DIR); elsewhere the first
@@ -61,4 +122,6 @@ def post_worker_init(worker):
     # request, and concurrent first requests can catch it half done (plotly/dash#3971:
     # "dash is not a registered library", a blank page).
     server.test_client().get("/")
-    worker.log.info("worker %s: %s", worker.pid, report)
+    cpu = getattr(worker, "playground_cpu", None)
+    worker.log.info("worker %s%s: %s", worker.pid,
+                    "" if cpu is None else f" (pinned to CPU {cpu})", report)
