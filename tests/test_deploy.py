@@ -70,7 +70,7 @@ def test_the_image_serves_from_the_cache_its_build_step_fills():
 class Server:
     """The image's CMD on a free port, its log in a file (a pipe would fill and block)."""
 
-    def __init__(self, tmp: Path, cache_dir: Path):
+    def __init__(self, tmp: Path, cache_dir: Path, **env_extra: str):
         self.log = tmp / "server.log"
         self.port = _free_port()
         cmd = dockerfile_cmd()
@@ -78,7 +78,8 @@ class Server:
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(self.port),
                "WEB_CONCURRENCY": "1", "FRAME_ANCESTORS": "'self' https://course.example",
                "JAX_COMPILATION_CACHE_DIR": str(cache_dir),
-               "PYTHONPATH": str(ROOT)}  # the checkout's package, as the image installs it
+               "PYTHONPATH": str(ROOT),  # the checkout's package, as the image installs it
+               **env_extra}
         with open(self.log, "w") as out:  # started outside the checkout, like the image
             self.proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=out,
                                          stderr=subprocess.STDOUT)
@@ -167,30 +168,45 @@ def _worker_pids(master: int) -> list[int]:
     return [int(p) for p in children.read_text().split()] if children.exists() else []
 
 
+def _cpus_allowed(pid) -> str:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return re.search(r"^Cpus_allowed_list:\s*(\S+)", status, re.M).group(1)
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
-def test_the_image_server_keeps_each_worker_to_a_cpu_of_its_own_when_it_can(started):
+def test_the_image_server_keeps_each_worker_to_a_cpu_of_its_own(tmp_path, cache):
+    """The image's CMD with one worker per CPU (its default where no quota is narrower):
+    each worker on a CPU of its own, as the plan for this machine says."""
     from playground.web.gunicorn_conf import _allowed, _quota, pin_cpus
 
-    plan = pin_cpus("auto", _allowed(), _quota(), 1)  # the fixture's one worker
-    workers = _worker_pids(started.proc.pid)
-    assert len(workers) == 1, workers
-    status = Path(f"/proc/{workers[0]}/status").read_text()
-    allowed = re.search(r"^Cpus_allowed_list:\s*(\S+)", status, re.M).group(1)
-    log = started.log.read_text()
+    n = len(_allowed())
+    plan = pin_cpus("auto", _allowed(), _quota(), n)
+    srv = Server(tmp_path, cache, WEB_CONCURRENCY=str(n))
+    try:
+        srv.wait_healthy()
+        deadline = time.time() + 120  # every worker up and warm
+        while srv.log.read_text().count("engine ready") < n and time.time() < deadline:
+            time.sleep(0.2)
+        workers = _worker_pids(srv.proc.pid)
+        assert len(workers) == n, workers
+        allowed = sorted(_cpus_allowed(pid) for pid in workers)
+        log = srv.log.read_text()
+    finally:
+        srv.stop()
     if plan:
-        assert allowed == str(plan[0]) and f"(pinned to CPU {plan[0]})" in log, (allowed, log)
+        assert allowed == sorted(str(c) for c in plan), allowed
+        assert all(f"(pinned to CPU {c})" in log for c in plan), log
     else:  # a cgroup quota narrower than the CPUs: left to the kernel
-        assert "pinned to CPU" not in log and allowed == \
-            re.search(r"^Cpus_allowed_list:\s*(\S+)", Path("/proc/self/status").read_text(),
-                      re.M).group(1)
+        assert "pinned to CPU" not in log and set(allowed) == {_cpus_allowed("self")}
 
 
-def test_workers_are_pinned_only_where_each_has_a_cpu_and_no_quota_is_narrower():
+def test_workers_are_pinned_only_one_to_each_cpu_and_under_no_narrower_quota():
     from playground.web.gunicorn_conf import pin_cpus
 
     assert pin_cpus("auto", [0, 1], None, 2) == [0, 1]          # one worker per CPU
-    assert pin_cpus("auto", [2, 5], None, 1) == [2, 5]          # a CPU set, not 0..n
+    assert pin_cpus("auto", [2, 5], None, 2) == [2, 5]          # a CPU set, not 0..n
     assert pin_cpus("auto", [0, 1], None, 3) == []              # more workers than CPUs
+    assert pin_cpus("auto", list(range(16)), None, 2) == []     # a replica of several
     assert pin_cpus("auto", list(range(16)), 2.0, 2) == []      # docker --cpus 2 on 16
     assert pin_cpus("auto", [0, 1], 2.0, 2) == [0, 1]           # a quota of all of them
     assert pin_cpus("1", [0, 1], None, 3) == [0, 1]             # asked for: shared round

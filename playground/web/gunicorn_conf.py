@@ -71,15 +71,17 @@ def pin_cpus(setting: str, allowed: list[int], quota: float | None, n_workers: i
     (bench/load.py on 2 cores, 300 students: plain-change p95 1.0-2.2 s left to the
     kernel, 67-95 ms pinned, for the same ~8 ms of CPU per change). So with one worker
     per CPU (the default), each worker keeps to a CPU of its own, as uWSGI's cpu-affinity
-    does. ``PIN_WORKERS=auto`` (the default) pins only when every worker can have a CPU to
-    itself and no cgroup quota is narrower than the CPUs (under Docker's --cpus on a
-    bigger host, the quota's share may come from any CPU: pinned workers would give that
-    up); ``1`` pins regardless (workers share CPUs round the set), ``0`` never."""
+    does. ``PIN_WORKERS=auto`` (the default) pins only when there is one worker for each
+    CPU the process may use and no cgroup quota is narrower than those CPUs. Fewer workers
+    than CPUs may be one of several replicas on a bigger host (compose.yaml), which would
+    all pin to the same first CPUs; under a quota (Docker's --cpus, a Kubernetes limit)
+    the share may come from any CPU, which pinned workers would give up. ``1`` pins
+    regardless (workers share CPUs round the set), ``0`` never."""
     if setting not in ("auto", "0", "1"):
         raise ValueError(f"PIN_WORKERS is {setting!r}: auto (the default), 1 or 0")
     if setting == "0" or not allowed:
         return []
-    if setting == "auto" and (n_workers > len(allowed)
+    if setting == "auto" and (n_workers != len(allowed)
                               or (quota is not None and quota < len(allowed))):
         return []
     return allowed
