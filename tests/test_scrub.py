@@ -196,6 +196,15 @@ def test_the_beta1_slider_frames_the_run_of_the_pair_its_release_writes(optimize
                                                                 choice)))
 
 
+def test_the_slider_under_a_pair_box_says_which_of_the_two_it_moves():
+    """The betas box holds "beta1, beta2" and its slider moves beta1 only: its scale says
+    so; a slider under a box of one number needs no name."""
+    for optimizer in ("adam", "adamw"):
+        marks = slider(BY_KEY[f"optimizer.{optimizer}.betas"], "0.9, 0.999").marks
+        assert list(marks.values()) == ["β₁ 0", "0.99"]
+    assert list(slider(BY_KEY["optimizer.sgd.momentum"], "0.9").marks.values()) == ["0", "0.99"]
+
+
 def test_the_beta1_frames_depend_on_beta2_and_are_asked_again_when_it_changes():
     a = page_path(page_config({"optimizer.adam.betas": "0.9, 0.999"}))
     b = page_path(page_config({"optimizer.adam.betas": "0.9, 0.9"}))

@@ -36,6 +36,9 @@ class Range:
     step: float
     element: int | None = None
     """For a slider under a pair box: the element it moves (None: the box's one number)."""
+    name: str = ""
+    """What a slider under a pair box moves, written by its low end (the box holds two
+    numbers: the slider must say which it is)."""
 
     def positions(self) -> np.ndarray:
         count = int(round((self.high - self.low) / self.step)) + 1
@@ -49,8 +52,8 @@ class Range:
 
 RANGES = {"optimizer.sgd.momentum": Range(0.0, 0.99, 0.01),
           "optimizer.rmsprop.momentum": Range(0.0, 0.99, 0.01),
-          "optimizer.adam.betas": Range(0.0, 0.99, 0.01, element=0),
-          "optimizer.adamw.betas": Range(0.0, 0.99, 0.01, element=0),
+          "optimizer.adam.betas": Range(0.0, 0.99, 0.01, element=0, name="β₁"),
+          "optimizer.adamw.betas": Range(0.0, 0.99, 0.01, element=0, name="β₁"),
           "schedule.StepLR.gamma": Range(0.05, 1.0, 0.01),
           "schedule.MultiStepLR.gamma": Range(0.05, 1.0, 0.01),
           "schedule.ExponentialLR.gamma": Range(0.9, 1.0, 0.001)}
@@ -140,7 +143,7 @@ def _number(value, element: int | None):
 
 
 def _marks(rng: Range) -> dict:
-    return {rng.low: f"{rng.low:g}", rng.high: f"{rng.high:g}"}
+    return {rng.low: f"{rng.name} {rng.low:g}".strip(), rng.high: f"{rng.high:g}"}
 
 
 def slider(field: Field, value, config: dict | None = None):
