@@ -167,6 +167,15 @@ def test_momentum_line_only_where_momentum_moves(views):
     assert F.shows_momentum([views["one_cycle"]]) and not F.shows_momentum([views["step"]])
 
 
+def test_the_toolbar_leaves_the_momentum_axis_free(views):
+    """The toolbar stands upright in the right margin, unless that margin holds the
+    momentum axis: then it lies in the title's row (a phone showed it over the axis's
+    title)."""
+    assert F.lr_figure([views["one_cycle"]]).layout.modebar.orientation == "h"
+    assert F.lr_figure([views["step"]]).layout.modebar.orientation == "v"
+    assert F.loss_figure([views["one_cycle"]]).layout.modebar.orientation == "v"
+
+
 def test_observed_loss_is_drawn_faintly_only_on_the_noisy_surface(views):
     loss = F.loss_figure(list(views.values()))
     noisy = loss.data[F.slot_indices("loss", views["plateau"].slot)[1]]

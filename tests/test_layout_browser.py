@@ -58,7 +58,7 @@ document.querySelectorAll('.graph').forEach(function (g) {
     if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 ||
         r.bottom > box.bottom + 1)
       problems.push(name + ': "' + t.textContent + '" is cut by the plot\'s edge');
-    if (barBox && barBox.width && t.matches('.gtitle, .annotation-text') &&
+    if (barBox && barBox.width && t.matches('.gtitle, .annotation-text, .ytitle, .y2title') &&
         r.right > barBox.left && r.left < barBox.right && r.bottom > barBox.top &&
         r.top < barBox.bottom)
       problems.push(name + ': "' + t.textContent + '" runs under the toolbar');
@@ -230,6 +230,23 @@ def test_on_a_phone_the_comparison_table_shows_every_column_and_remove_button(bl
         assert [b[0] for b in table["buttons"]] == ["Remove", "Remove"]
         assert all(0 <= left and right <= table["page"]
                    for _, left, right in table["buttons"]), (lecturing, table)
+
+
+MOMENTUM_RUN = "/?optimizer=sgd&optimizer.momentum=0.9&schedule=OneCycleLR"
+"""A run whose momentum cycles: the lr plot's right margin holds the momentum axis."""
+
+
+@pytest.mark.parametrize("size", [PHONE, (1366, 768)], ids=["phone", "1366x768"])
+def test_the_toolbar_keeps_off_the_momentum_axis_title(blank_page, size):
+    """On a phone the upright toolbar stood over the momentum axis's title; with that
+    axis shown, the toolbar lies in the title's row."""
+    page = blank_page
+    emulate(page, *size, phone=size == PHONE, path=MOMENTUM_RUN)
+    d = page.driver
+    assert d.execute_script(
+        "return document.querySelector('#lr-graph .y2title').textContent") == \
+        "momentum / β1 (dotted)"
+    assert d.execute_script(CUT) == []
 
 
 def test_lecture_mode_enlarges_every_text_on_the_page_and_the_plots_fill_the_screen(

@@ -83,7 +83,11 @@ def lr_figure(runs: list[RunView], log_y: bool = False, theme: str = "light") ->
     layout["yaxis"] = axis(theme, "learning rate", type="log" if log_y else "linear",
                             exponentformat="power", rangemode="tozero", nticks=8,
                             log_span=span)
+    momentum = shows_momentum(runs)
     layout["yaxis2"] = axis(theme, "momentum / β1 (dotted)", overlaying="y", side="right",
                              showgrid=False, tickmode="auto", tickformat=".3~f",
-                             visible=shows_momentum(runs))
+                             visible=momentum)
+    if momentum:  # the right margin holds the momentum axis: the toolbar lies in the title's
+        # row instead (this plot's title is short), not over the axis's title
+        layout["modebar"] = {**layout["modebar"], "orientation": "h"}
     return go.Figure(data=data, layout=layout)
