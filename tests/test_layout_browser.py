@@ -249,6 +249,31 @@ def test_the_toolbar_keeps_off_the_momentum_axis_title(blank_page, size):
     assert d.execute_script(CUT) == []
 
 
+@pytest.mark.parametrize("size", [(1366, 768), (1280, 800)], ids=["1366x768", "1280x800"])
+def test_a_lesson_projected_in_lecture_mode_keeps_its_plots_tall(blank_page, size):
+    """A lecturer projecting a lesson from a laptop: the claim, the plots and the play bar
+    on one screen, the plots taking more than half of it (they fell to their 300-px
+    floor, two fifths of a 768-px screen, with the axis titles running into each other)."""
+    from playground import lessons
+
+    page = blank_page
+    emulate(page, *size, path=lessons.lesson_path(lessons.LESSONS["one-cycle"]))
+    lecture(page, True)
+    d = page.driver
+    d.execute_script("window.scrollTo(0, 0)")
+    box = d.execute_script(
+        "var r = document.querySelector('.plots').getBoundingClientRect(),"
+        "    bar = document.querySelector('.animation-bar').getBoundingClientRect(),"
+        "    claim = document.getElementById('lesson-claim').getBoundingClientRect();"
+        "return {top: r.top, bottom: r.bottom, bar: bar.bottom, claim: claim.top,"
+        "        screen: innerHeight};")
+    assert box["bottom"] - box["top"] > 0.55 * box["screen"], box
+    assert 0 <= box["claim"] and box["bar"] <= box["screen"], box
+    if size == (1366, 768):  # (at 1280 a lesson's label set 1.3x larger can reach the
+        assert d.execute_script(CUT) == []  # toolbar: placed for the page's type)
+    lecture(page, False)
+
+
 def test_lecture_mode_enlarges_every_text_on_the_page_and_the_plots_fill_the_screen(
         blank_page):
     page = blank_page
