@@ -89,8 +89,7 @@ def pinned_against_free(reps: int) -> None:
         cells = [med(k, what, c) * unit for c in ("wall", "cpu") for k in ("free", "pinned")]
         u = "us" if unit == 1e6 else "ms"
         print(f"  {label:34s} " + " ".join(
-            f"{v:8.1f} {u}".rjust(w) for v, w in zip([cells[0], cells[1], cells[2], cells[3]],
-                                                    (10, 12, 10, 11))))
+            f"{v:8.1f} {u}".rjust(w) for v, w in zip(cells, (10, 12, 10, 11))))
     for kind in ("free", "pinned"):
         print(f"  NumPy / playground ({kind}): "
               f"{med(kind, 'numpy', 'wall') / med(kind, 'simulate', 'wall'):.0f}x (target >= 50x)"
