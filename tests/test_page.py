@@ -246,7 +246,7 @@ def test_a_lesson_link_opens_its_runs_with_explanation_labels_and_marks():
     panel = _by_id(root, "lesson-panel")
     assert lesson.title in str(panel.to_plotly_json())
     assert lesson.reference.url in str(panel.to_plotly_json())
-    assert _by_id(root, "lesson-marks").data is True
+    assert _by_id(root, "lesson-marks").data == "step-decay"
     loss = _by_id(root, "loss-graph").figure
     results = [playground.simulate(c) for c in lesson.runs]
     for slot, result in enumerate(results):
@@ -274,11 +274,34 @@ def test_an_edited_lesson_link_keeps_the_explanation_but_draws_no_marks():
 
 def test_the_first_change_after_a_lesson_redraws_without_its_marks():
     config = {**form.DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": 0.07}}
-    out = update("lr", config, lesson_marks=True)
+    out = update("lr", config, lesson_marks="step-decay")
     assert out["lesson_marks"] is False
     loss = out["loss_fig"]
     assert not isinstance(loss, dash.Patch) and not loss.layout.shapes
     assert update("lr", config)["lesson_marks"] is dash.no_update
+
+
+def test_a_new_theme_redraws_a_lesson_with_its_marks_in_the_new_colours():
+    """Switching to the dark theme (a lecturer before projecting) changes no run: the
+    lesson's marks, labels and checkboxes stay, drawn in the dark theme's colours."""
+    lesson = lessons.LESSONS["step-decay"]
+    light = _by_id(page.layout(**_lesson_query("step-decay")), "loss-graph").figure
+    out = update("theme", lesson.config, pins=list(lesson.pins), theme="dark",
+                 lesson_marks="step-decay")
+    assert out["lesson_marks"] is dash.no_update  # still drawn
+    loss = out["loss_fig"]
+    assert not isinstance(loss, dash.Patch)
+    drops = lessons.lr_drops(playground.simulate(lesson.runs[0]))
+    assert sorted(sh.x0 for sh in loss.layout.shapes if sh.line.dash == "dot") == \
+        sorted(drops)
+    assert [loss.data[fig.slot_indices("loss", s)[0]].name for s in range(len(lesson.runs))] \
+        == list(lesson.labels)
+    assert loss.layout.paper_bgcolor != light.layout.paper_bgcolor
+    assert [a.text for a in loss.layout.annotations] == \
+        [a.text for a in light.layout.annotations]
+    # a change of a run still drops them
+    assert update("lr", lesson.config, pins=list(lesson.pins), lr=0.123,
+                  lesson_marks="step-decay")["lesson_marks"] is False
 
 
 def test_the_formula_panel_follows_the_run():

@@ -4,8 +4,9 @@ marks on the figures (the lessons themselves, their runs and marks, are
 
 A lesson opens by its link (``lesson=<name>`` plus its runs): the page rebuilds from the
 address. Its marks describe its own runs only, so they are drawn while the runs are
-exactly the lesson's, and the first change redraws without them (the ``lesson-marks``
-store says whether they are on the plots). A lesson whose picture is in a folded panel
+exactly the lesson's, and the first change of the runs redraws without them (the
+``lesson-marks`` store holds the name of the lesson whose marks are on the plots, or
+False); a new theme redraws them in its colours. A lesson whose picture is in a folded panel
 (``Lesson.open_panel``) opens that panel as the page loads.
 """
 from __future__ import annotations
@@ -58,8 +59,14 @@ PANEL_TITLES = {"sensitivity": "Loss against the lr"}
 """What the lesson panel's link to the opened panel says."""
 
 
-def store(marked: bool):
-    return dcc.Store(id="lesson-marks", data=marked)
+def store(lesson, marked: bool):
+    """The ``lesson-marks`` store: the lesson's name while its marks are drawn, else False."""
+    return dcc.Store(id="lesson-marks", data=lesson.name if marked else False)
+
+
+def marked_lesson(lesson_marks):
+    """The lesson whose marks the page draws (the ``lesson-marks`` store), or None."""
+    return lessons.LESSONS.get(lesson_marks) if isinstance(lesson_marks, str) else None
 
 
 def lesson_panel(lesson):

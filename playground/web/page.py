@@ -68,7 +68,7 @@ def _layout(items: tuple[tuple[str, str], ...]):
         figures = lesson_view.marked_figures(figures, lesson, runs, theme)
     return html.Div([
         pins.store(pinned),
-        lesson_view.store(marked),
+        lesson_view.store(lesson, marked),
         plots.surface_store(runs[0].run),
         dcc.Store(id="page-query", data=page_path(current, pinned)),
         dcc.Store(id="url-sync"), browser.hover_store(), *controls.errors_store(),

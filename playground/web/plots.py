@@ -16,7 +16,7 @@ from dash import Input, Output, Patch, State, callback, ctx, dcc, html
 
 from .. import tools
 from ..config import SECTIONS, page_path
-from . import state
+from . import lesson_view, state
 from .controls import PARAM_VALUES, read_form
 from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure, lr_slot,
                       path_figure, path_slot, shows_momentum, stability_shapes,
@@ -137,7 +137,9 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
         return (no, no, no, form.errors, form.lr, form.slider, form.slider_class, *form.start,
                 no, no, no,
                 "Fix the highlighted field to update the plots.", no, *form.groups, no)
-    runs = state.runs(form.config, pins or [])
+    # a new theme keeps a lesson's marks (the runs are the lesson's still), in its colours
+    lesson = lesson_view.marked_lesson(lesson_marks) if trigger == "theme" else None
+    runs = state.runs(form.config, pins or [], labels=lesson.labels if lesson else None)
     threshold = number(threshold)
     threshold = threshold if threshold is not None and 0 < threshold < float("inf") \
         else DEFAULT_THRESHOLD
@@ -147,8 +149,26 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     full = trigger in ("theme", "pins") or bool(lesson_marks) or "effective" in options \
         or trigger == "lr-log"
     new_key = state.surface_key(runs[0].run)
+    if lesson is not None:  # the lesson's own figures, marks and all, in the new colours
+        marked = lesson_view.marked_figures(figures_for(runs, theme), lesson, runs, theme)
+        figures = (marked["lr"], marked["loss"],
+                   surface_3d(runs, theme) if path_3d else marked["path"])
+    else:
+        figures = _figures(runs, theme, options, trigger, path_3d, full=full,
+                           surface_changed=new_key != surface_key)
+    return (*figures, form.errors, form.lr, form.slider, form.slider_class, *form.start,
+            new_key,
+            page_path(form.config, pins or []), table(runs, threshold, theme),
+            status(runs[0]), legend(runs, theme), *form.groups,
+            False if lesson_marks and lesson is None else no)
+
+
+def _figures(runs, theme: str, options: list, trigger, path_3d, *, full: bool,
+             surface_changed: bool) -> tuple:
+    """The three figures (or their patches) after a change: the lr plot with the options
+    its checkboxes ask for, the path as a map or in 3D."""
     figures = figure_updates(runs, theme, "log" in options, full=full,
-                             surface_changed=new_key != surface_key)
+                             surface_changed=surface_changed)
     if "effective" in options:
         figures = (with_effective_step(figures[0], runs, theme), *figures[1:])
     stability_guide(figures[0], runs[0], theme, "stability" in options)
@@ -156,10 +176,7 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
         figures = (*figures[:2], surface_3d(runs, theme))
     elif trigger == "path-3d":  # back to the map
         figures = (*figures[:2], path_figure(surface_trace(runs[0].run, theme), runs, theme))
-    return (*figures, form.errors, form.lr, form.slider, form.slider_class, *form.start,
-            new_key,
-            page_path(form.config, pins or []), table(runs, threshold, theme),
-            status(runs[0]), legend(runs, theme), *form.groups, False if lesson_marks else no)
+    return figures
 
 
 _TYPED = {np.dtype(np.float32): "f4", np.dtype(np.float64): "f8", np.dtype(np.int32): "i4",
