@@ -142,6 +142,50 @@
     return Plotly.update(gd, restyle, layout, traces);
   }
 
+  /* The edit that gives a plot's axis (`name`: "xaxis", "yaxis") a new range, its
+     settings kept first (letGo puts them back). The first change in a scrub also fixes
+     the range and sets the ticks: a log axis's whole decades, labelled as the server
+     labels them (decadeTicks), a linear one's Plotly's own. After it, a change of the
+     range alone costs Plotly ~6 ms, where one that touches the ticks too costs ~25: a log
+     axis's ticks change again only when the span needs other decades labelled. */
+  function axisChange(gd, name, range) {
+    var entry = state.saved.find(function (e) { return e.gd === gd; });
+    var first = !(entry && (name + ".range") in entry.axis), edit = {};
+    save(gd, [name + ".range", name + ".autorange", name + ".tickmode", name + ".tickvals",
+              name + ".ticktext"]);
+    entry = state.saved.find(function (e) { return e.gd === gd; });
+    edit[name + ".range"] = range;
+    if (first) { edit[name + ".autorange"] = false; }
+    if (gd._fullLayout[name].type === "log") {
+      var ticks = decadeTicks(range);
+      if (entry.every !== ticks.every) {  // the first change, or a span needing other decades
+        entry.every = ticks.every;
+        edit[name + ".tickmode"] = "array";
+        edit[name + ".tickvals"] = ticks.vals;
+        edit[name + ".ticktext"] = ticks.text;
+      }
+    } else if (first) {
+      edit[name + ".tickmode"] = "auto";
+    }
+    return edit;
+  }
+
+  /* A log axis's labelled ticks for a range (log10 units), as the server labels them
+     (playground/web/figure_base.py log_ticks, over a decade): whole decades, every
+     `every`-th so that at most LOG_LABELS show, written as decade_text writes them. */
+  var LOG_LABELS = 7, DECADES = [-46, 40];
+  function decadeTicks(range) {
+    var every = Math.max(1, Math.ceil(Math.abs(range[1] - range[0]) / LOG_LABELS));
+    var vals = [], text = [];
+    for (var e = DECADES[0]; e <= DECADES[1]; e++) {
+      if (e % every === 0) {
+        vals.push(Math.pow(10, e));
+        text.push(e >= -2 && e <= 3 ? Math.pow(10, e).toFixed(Math.max(0, -e)) : "1e" + e);
+      }
+    }
+    return {every: every, vals: vals, text: text};
+  }
+
   /* The first 1-2-5 value (1, 2, 5, 10, 20, ...) at or above v > 0: an axis top that
      changes in steps, not with every frame. */
   function roundUp(v) {
@@ -167,10 +211,8 @@
       var top = roundUp(want[1]);
       range = [-0.03 * top, top * 1.03];
     }
-    save(gd, ["yaxis.range", "yaxis.autorange", "yaxis.tickmode"]);
-    // Plotly's own ticks for the frame's range (the server's, for the run at rest, come
-    // back with the exact run)
-    return {"yaxis.range": range, "yaxis.autorange": false, "yaxis.tickmode": "auto"};
+    // (the server's ticks, for the run at rest, come back with the exact run)
+    return axisChange(gd, "yaxis", range);
   }
 
   /* The SVG group Plotly drew a scatter trace into (class "trace<uid>", in the layer of
@@ -200,6 +242,57 @@
     lines[0].setAttribute("d", d || "M0,0");
     for (var j = 1; j < lines.length; j++) { lines[j].setAttribute("d", "M0,0"); }
     return true;
+  }
+
+  /* The plot's margins as drawn, kept while the scrub lasts: with automargin, new tick
+     labels (0.0005 after 0.001) move the margins, and Plotly then draws the whole figure
+     again (~50 ms instead of ~6 for the axes alone). The first change of an axis in a
+     scrub freezes them (a full redraw, once); letGo puts the figure's back. */
+  function frozenMargins(gd) {
+    var size = gd._fullLayout._size, entry = state.saved.find(function (e) { return e.gd === gd; });
+    if (entry && "margin.l" in entry.axis) { return null; }  // frozen since the first change
+    save(gd, ["xaxis.automargin", "yaxis.automargin", "margin.l", "margin.r", "margin.t",
+              "margin.b"]);
+    state.saved.find(function (e) { return e.gd === gd; }).labels = labelWidth(gd);
+    return {"xaxis.automargin": false, "yaxis.automargin": false, "margin.l": size.l,
+            "margin.r": size.r, "margin.t": size.t, "margin.b": size.b};
+  }
+
+  /* The widest y tick label of a plot as drawn, px. */
+  function labelWidth(gd) {
+    var w = 0;
+    gd.querySelectorAll("g.ytick text").forEach(function (t) {
+      w = Math.max(w, t.getBoundingClientRect().width);
+    });
+    return w;
+  }
+
+  /* With its margins frozen, a plot whose new y tick labels are wider than any before in
+     the scrub gets a left margin wider by the difference (a full redraw, rare: the
+     margin only grows), so that they neither leave the plot nor cover its axis title. */
+  function roomForLabels(gd) {
+    var entry = state.saved.find(function (e) { return e.gd === gd; });
+    if (!entry || entry.labels === undefined) { return; }
+    var grown = Math.ceil(labelWidth(gd) - entry.labels);
+    if (grown > 0) {
+      entry.labels += grown;
+      Plotly.update(gd, {}, {"margin.l": gd._fullLayout.margin.l + grown});
+    }
+  }
+
+  /* Draw a frame's line (`plotData`: [traces, data] as frameData gives them, the line
+     first) on a plot, after changing its axes where `axis` says. Only the axes go through
+     Plotly (an update of the layout alone, margins frozen: ~6 ms here, where one that
+     also restyles the data redraws the whole figure, ~40 ms); the line is then drawn by
+     hand in the new axes, and Plotly's traces keep the run at rest. (Plotly.relayout
+     would do the same but tell dcc.Graph, which then redraws the whole figure.) */
+  function follow(gd, index, plotData, axis) {
+    var line = plotData[1][0];
+    if (axis) {
+      Plotly.update(gd, {}, merged(axis, frozenMargins(gd)));
+      roomForLabels(gd);
+    }
+    if (!fastLine(gd, index, line.x, line.y)) { move(gd, plotData[0], plotData[1], null); }
   }
 
   /* Hide what a frame does not redraw (markers sized for the run at rest, the minibatch
@@ -269,8 +362,7 @@
   function xRange(gd, steps) {
     var now = gd._fullLayout.xaxis.range;
     if (!state.frames.stepsOf || !now || Math.max(now[0], now[1]) >= steps) { return null; }
-    save(gd, ["xaxis.range", "xaxis.autorange", "xaxis.tickmode"]);
-    return {"xaxis.range": [0, roundUp(steps)], "xaxis.autorange": false, "xaxis.tickmode": "auto"};
+    return axisChange(gd, "xaxis", [0, roundUp(steps)]);
   }
 
   function merged(a, b) { return a && b ? Object.assign({}, a, b) : a || b; }
@@ -288,18 +380,14 @@
       var lr = data["lr-graph"];
       var axis = merged(yRange(lrGd, want, log), xRange(lrGd, lr[1][0].x.length &&
         lr[1][0].x[lr[1][0].x.length - 1] + 1));
-      if (axis || !fastLine(lrGd, LR_TRACE, lr[1][0].x, lr[1][0].y)) {
-        move(lrGd, lr[0], lr[1], axis);
-      }
+      follow(lrGd, LR_TRACE, lr, axis);
       hide(lrGd, LR_EVENTS, "path.point");
     }
     if (lossGd && lossGd.data && lossGd.data.length > LOSS_OBSERVED && lossGd._fullLayout.yaxis) {
       var loss = data["loss-graph"];
       var lossAxis = merged(yRange(lossGd, f.lossRange[i], true),
                             xRange(lossGd, loss[1][0].x[loss[1][0].x.length - 1]));
-      if (lossAxis || !fastLine(lossGd, LOSS_TRACE, loss[1][0].x, loss[1][0].y)) {
-        move(lossGd, loss[0], loss[1], lossAxis);
-      }
+      follow(lossGd, LOSS_TRACE, loss, lossAxis);
       hide(lossGd, LOSS_OBSERVED, "path.js-line");
     }
     if (pathGd && pathGd.data && pathGd.data.length > ENDS && !pathGd._fullLayout.scene) {

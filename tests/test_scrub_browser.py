@@ -1,6 +1,7 @@
 """Scrubbing in a real browser: while a slider (the lr's, a parameter's, the steps') is
 dragged the plots follow it from one sweep (no server round trip per position); let go,
 they hold the exact run."""
+import re
 import time
 
 import numpy as np
@@ -178,6 +179,73 @@ def test_a_slider_let_go_where_it_was_grabbed_shows_the_exact_run_again(page):
     wait_until(lambda: driver.execute_script(HIDDEN) == hidden_at_rest)
     assert lr_box(page) == lr_at_rest
     assert driver.execute_script("return window.__requests.main") == 0
+
+Y_LABELS = """
+var out = [];
+['lr-graph', 'loss-graph'].forEach(function (id) {
+  var gd = document.querySelector('#' + id + ' .js-plotly-plot');
+  var svg = gd.querySelector('.main-svg').getBoundingClientRect();
+  var title = gd.querySelector('.ytitle'), tb = title && title.getBoundingClientRect();
+  gd.querySelectorAll('g.ytick text').forEach(function (t) {
+    var b = t.getBoundingClientRect();
+    if (!t.textContent) { return; }
+    out.push({plot: id, text: t.textContent, inside: b.left >= svg.left - 0.5,
+              on_title: !!tb && b.left < tb.right && b.right > tb.left && b.top < tb.bottom
+                        && b.bottom > tb.top});
+  });
+});
+return out;
+"""
+DECADE = re.compile(r"^(0\.01|0\.1|1|10|100|1000|1e-?\d+)$")  # figure_base.decade_text
+
+
+def readable(labels: list[dict]) -> None:
+    """Every y tick label of the lr and loss plots inside its plot and off its axis
+    title; the loss plot's whole decades written as the page writes them at rest."""
+    assert labels
+    for label in labels:
+        assert label["inside"] and not label["on_title"], label
+    loss = [label["text"] for label in labels if label["plot"] == "loss-graph"]
+    assert loss and all(DECADE.match(t) for t in loss), loss
+
+
+def test_held_at_any_lr_the_plots_axis_labels_read_as_they_do_at_rest(page):
+    """While the lr slider is held, the axes follow the frames (decades of lr; a diverging
+    run's loss climbing to 1e6): their labels stay inside the plot, off the axis title,
+    and the loss's read 1e4, 100, 1 (never 0.01x10^6); let go, the plot's own margins
+    come back."""
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    driver.execute_script("document.querySelector('.lr-slider').scrollIntoView("
+                          "{block: 'center'})")
+    margins = ("return ['lr-graph', 'loss-graph'].map(function (id) {"
+               "  var gd = document.querySelector('#' + id + ' .js-plotly-plot');"
+               "  return [gd._fullLayout._size.l, gd._fullLayout.yaxis.automargin]; })")
+    at_rest = driver.execute_script(margins)
+    rest_loss = [lb["text"] for lb in driver.execute_script(Y_LABELS)
+                 if lb["plot"] == "loss-graph"]
+    x, y = driver.execute_script(
+        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    x = grab_and_move(driver, x, y, -8, 12)  # small lrs: 1e-4 and its kin on the lr axis
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
+               and lr_box(page) < 1e-3)
+    time.sleep(0.3)
+    readable(driver.execute_script(Y_LABELS))
+    x = move_by(driver, x, y, 8, 40)  # the far right: runs that diverge
+    wait_until(lambda: lr_box(page) > 1)
+    time.sleep(0.3)
+    held = driver.execute_script(Y_LABELS)
+    readable(held)
+    assert [lb["text"] for lb in held if lb["plot"] == "loss-graph"] != rest_loss
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"],
+               timeout=30)
+    time.sleep(0.5)
+    assert [m[1] for m in driver.execute_script(margins)] == [m[1] for m in at_rest] == [
+        True, True]
+    readable(driver.execute_script(Y_LABELS))
+
 
 SGD_PAGE = ("/?problem=elongated_valley&steps=200&optimizer=sgd&optimizer.lr=0.01"
             "&optimizer.momentum=0.5&schedule=ExponentialLR")
