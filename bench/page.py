@@ -196,8 +196,9 @@ def main() -> None:
                              "`git worktree add /tmp/base HEAD~1`), in the same run, for "
                              "before/after ratios on a noisy machine")
     parser.add_argument("--scrub", action="store_true",
-                        help="measure only scrubbing the lr slider (bench/page_scrub.py): "
-                             "frames per second, settle time, bytes per grab")
+                        help="measure only scrubbing sliders (lr, momentum, steps: "
+                             "bench/page_scrub.py): frames per second, settle time, bytes "
+                             "per grab")
     args = parser.parse_args()
     if args.scrub:
         scrub_main(args.against)

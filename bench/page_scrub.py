@@ -1,6 +1,7 @@
-"""Scrubbing the lr slider in a real browser: frames per second during a drag, the time to
-settle on the exact run after letting go, and the bytes a grab costs (``bench/page.py
---scrub``; figures, never asserts).
+"""Scrubbing sliders in a real browser (the lr's on the default page, SGD's momentum's,
+the steps'): frames per second during a drag, the time to settle on the exact run after
+letting go, and the bytes a grab costs (``bench/page.py --scrub``; figures, never
+asserts).
 
 A drag is driven like a hand: Chrome DevTools mouse events sent on the page's DevTools
 socket (press on the slider's handle,
@@ -14,7 +15,8 @@ the three graphs is time-stamped:
   plots each redrawn since the previous counted frame);
 - settle: from the release (the ``pointerup`` event's time stamp) to the last redraw of a
   plot after it (none follows within QUIET_S), and whether the plots then hold the exact
-  run (the lr plot holds all the run's steps, not a decimated frame);
+  run (the lr plot holds all the run's steps, as many as the steps box says, not a
+  decimated frame);
 - bytes per grab: the bodies of every ``/_dash-update-component`` response during the
   drag and the settle (Chrome's performance log, on the wire).
 """
@@ -36,7 +38,7 @@ DRAG_S = 3.0
 MOVE_HZ = 60
 MOVE_PX = 3
 QUIET_S = 1.0
-DRAGS = 3
+DRAGS = 5
 GRAPHS = ("lr-graph", "loss-graph", "path-graph")
 
 COUNTER = """
@@ -141,13 +143,25 @@ def _frames(events: list, start: float, end: float) -> int:
     return count
 
 
-def one_drag(driver, net: Network, label: str, steps: int) -> dict:
+SLIDERS = {
+    "lr": ("/", "document.querySelector('.lr-slider')"),
+    "momentum (SGD)": ("/?problem=elongated_valley&steps=200&optimizer=sgd&optimizer.lr=0.01"
+                       "&optimizer.momentum=0.5&schedule=ExponentialLR",
+                       "document.getElementById('{\"key\":\"optimizer.sgd.momentum\","
+                       "\"type\":\"field\"}').querySelector('.scrub-slider')"),
+    "steps": ("/", "document.querySelector('.steps-slider')"),
+}
+"""The sliders measured: name -> (the page's address, JavaScript giving the slider)."""
+
+
+def one_drag(driver, net: Network, label: str, slider_js: str) -> dict:
     driver.execute_script("window.__scrub.events = []; window.__scrub.up = null;")
+    driver.execute_script(f"{slider_js}.scrollIntoView({{block: 'center'}})")
+    time.sleep(0.3)
     handle = driver.execute_script(
-        "var h = document.querySelector('.lr-slider [role=slider]');"
-        "var r = h.getBoundingClientRect(), s = document.querySelector('.lr-slider')"
-        ".getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2,"
-        " s.left + 8, s.right - 8];")
+        f"var s = {slider_js}, h = s.querySelector('[role=slider]');"
+        "var r = h.getBoundingClientRect(), b = s.getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2, b.left + 8, b.right - 8];")
     x, y, left, right = handle
     net.drain("before")
     moves = _drag(driver, x, y, left, right)
@@ -163,14 +177,15 @@ def one_drag(driver, net: Network, label: str, steps: int) -> dict:
     after = [t for _, t, _ in events if t >= up]
     exact = driver.execute_script(
         "var el = document.getElementById('lr-graph').querySelector('.js-plotly-plot');"
-        "return el.data[0].y.length || (el._fullData[0].y || []).length")
+        "var n = el.data[0].y.length || (el._fullData[0].y || []).length;"
+        "return n === parseInt(document.getElementById('steps').value, 10)")
     reqs = net.of(label, settle_s=2.0)
     outputs = sorted({_output(r.get("post")) for r in reqs})
     return {"fps": _frames(events, down, up) / ((up - down) / 1000.0),
             "redraws": sum(1 for g, t, _ in events if g == "lr-graph" and down <= t <= up),
             "moves_per_s": moves / DRAG_S,
             "settle_ms": (max(after) - up) if after else 0.0,
-            "exact": exact == steps, "requests": len(reqs),
+            "exact": exact, "requests": len(reqs),
             "bytes": sum(r.get("wire_bytes") or 0 for r in reqs), "outputs": outputs}
 
 
@@ -182,37 +197,45 @@ def _output(post) -> str:
         return "?"
 
 
-def bench_scrub(driver, root: str = ROOT, steps: int = 500) -> dict:
-    """DRAGS drags of the lr slider on the default page (``steps`` steps) served from
-    ``root``; the first is a warm-up (its grab fills the server's caches) and is reported
-    apart."""
+def bench_scrub(driver, root: str = ROOT) -> dict:
+    """Per slider (SLIDERS), DRAGS drags on its page served from ``root``; the first is a
+    warm-up (its grab fills the server's caches) and is reported apart."""
+    out = {}
     with Server([sys.executable, "app.py"], cwd=root, name="app.py", probe="/") as srv:
-        page_load(driver, srv.url + "/")
-        wait_for(lambda: driver.execute_script(
-            "var el = document.getElementById('lr-graph');"
-            "return !!(el && el.querySelector('.js-plotly-plot'))"), 30, "plots")
-        driver.execute_script(COUNTER)
-        net = Network(driver)
-        drags = [one_drag(driver, net, f"drag{i}", steps) for i in range(DRAGS)]
-    return {"first": drags[0], "drags": drags[1:]}
+        for name, (address, slider_js) in SLIDERS.items():
+            page_load(driver, srv.url + address)
+            wait_for(lambda: driver.execute_script(
+                "var el = document.getElementById('lr-graph');"
+                "return !!(el && el.querySelector('.js-plotly-plot'))"), 30, "plots")
+            time.sleep(1.0)
+            driver.execute_script(COUNTER)
+            net = Network(driver)
+            drags = [one_drag(driver, net, f"{name} drag{i}", slider_js)
+                     for i in range(DRAGS)]
+            out[name] = {"first": drags[0], "drags": drags[1:]}
+    return out
 
 
 def report(results: dict[str, dict]) -> None:
+    """``results``: page (this checkout, --against) -> slider -> bench_scrub's figures."""
     print()
-    print(f"Scrubbing the lr slider ({DRAG_S:.0f} s drags, a {MOVE_PX} px move every "
+    print(f"Scrubbing sliders ({DRAG_S:.0f} s drags, a {MOVE_PX} px move every "
           f"1/{MOVE_HZ} s, back and forth)")
     print("-" * 78)
-    head = f"  {'page':<28} {'fps':>6} {'settle ms':>10} {'exact':>6} {'kB/grab':>9} " \
-           f"{'requests':>9}"
-    print(head)
-    for name, r in results.items():
-        for tag, drags in (("first grab", [r["first"]]), ("later grabs", r["drags"])):
-            med = lambda k: statistics.median(d[k] for d in drags)  # noqa: E731
-            print(f"  {name + ', ' + tag:<28} {med('fps'):6.1f} {med('settle_ms'):10.0f} "
-                  f"{'yes' if all(d['exact'] for d in drags) else 'NO':>6} "
-                  f"{med('bytes') / 1000:9.1f} {med('requests'):9.0f}")
-    for name, r in results.items():
-        print(f"  {name}: requests of a later grab: {', '.join(r['drags'][-1]['outputs'])}")
+    print(f"  {'slider, page, grab':<42} {'fps':>5} {'settle ms':>10} {'exact':>6} "
+          f"{'kB/grab':>8} {'req':>4}")
+    for slider in SLIDERS:
+        for page, sliders in results.items():
+            r = sliders[slider]
+            for tag, drags in (("first", [r["first"]]), ("later", r["drags"])):
+                med = lambda k: statistics.median(d[k] for d in drags)  # noqa: E731
+                print(f"  {f'{slider}, {page}, {tag}':<42} {med('fps'):5.1f} "
+                      f"{med('settle_ms'):10.0f} "
+                      f"{'yes' if all(d['exact'] for d in drags) else 'NO':>6} "
+                      f"{med('bytes') / 1000:8.1f} {med('requests'):4.0f}")
+    for page, sliders in results.items():
+        outputs = sorted({o for r in sliders.values() for o in r["drags"][-1]["outputs"]})
+        print(f"  {page}: requests of later grabs: {', '.join(outputs)}")
     print("  fps: redraws of all three plots per second during the drag (target >= 24);")
     print("  settle: release -> last redraw (target <= 150 ms); exact: the plots then hold")
     print("  the run's every step; kB/grab: responses on the wire during drag and settle.")
