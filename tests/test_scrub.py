@@ -10,11 +10,14 @@ import pytest
 import playground
 from playground.config import page_path
 from playground.engine import TRACES
-from playground.web import scrub
+from playground.sweeps import with_field
+from playground.web import scrub, state
 from playground.web.controls import read_form
-from playground.web.figure_loss import loss_offset
+from playground.web.figure_base import positive_span
+from playground.web.figure_loss import loss_offset, loss_range
 from playground.web.form import (BY_KEY, DEFAULT_CONFIG, LR_SLIDER, LR_STEP,
                                  config_from_form, form_from_config)
+from playground.web.runs import RunView, lengths
 from playground.web.sliders import STEPS_KEY, follow_run, run_length, slider, slider_id
 
 HALF_LOG = 2.0 ** -10  # float16's relative precision (what a frame carries)
@@ -109,6 +112,45 @@ def test_pinned_runs_set_the_loss_range_of_every_frame():
     alone = scrub.frames(DEFAULT_CONFIG, [])
     pinned = scrub.frames(DEFAULT_CONFIG, [pin])
     assert alone["loss_range"] != pinned["loss_range"]
+
+
+SLOW_PIN = {"problem": {"name": "rosenbrock"}, "start": [-1.5, 2.0], "steps": 500,
+            "optimizer": {"name": "sgd", "lr": 1e-4}}
+
+
+@pytest.mark.parametrize("config, pins, slider", [
+    (DEFAULT_CONFIG, [], "lr-slider"),
+    ({**DEFAULT_CONFIG, "optimizer": {"name": "sgd", "lr": 1e-3}}, [SLOW_PIN], "lr-slider"),
+    ({**DEFAULT_CONFIG, "problem": {"name": "noisy_quadratic"}}, [], "lr-slider"),
+    ({**DEFAULT_CONFIG, "problem": {"name": "six_hump_camel"}, "start": [-1.5, 1.0]}, [],
+     "lr-slider"),
+    ({**DEFAULT_CONFIG, "steps": 120}, [SLOW_PIN], "steps-slider"),
+])
+def test_every_frame_has_the_axes_the_figures_give_its_run(config, pins, slider):
+    """Each frame's loss range and lr span are the ones the loss and lr figures compute
+    for its run at rest with the same pins: diverging runs, a noisy surface (the minibatch
+    loss counts), a surface whose minimum is negative (the loss drawn above it), the steps
+    slider's frames of every length."""
+    got = scrub.frames(config, pins, slider)
+    run = playground.resolve(config)
+    pinned = state.runs(config, pins)[1:]
+    pinned_lr = [v.result["lr"][:lengths(v.result)[0]] for v in pinned]
+    checked = diverging = 0
+    for i, value in enumerate(got["values"]):
+        if not got["valid"][i]:
+            continue
+        at = with_field(config, run, got["field"], value)
+        result = playground.simulate(at)
+        view = RunView("", 0, playground.resolve(at), result)
+        assert got["loss_range"][i] == loss_range([view, *pinned]), value
+        span = positive_span([result["lr"][:lengths(result)[0]], *pinned_lr])
+        assert (got["lr_low"][i], got["lr_top"][i]) == (span or (None, None)), value
+        assert got["diverged_at"][i] == result["diverged_at"]
+        checked += 1
+        diverging += result["diverged_at"] is not None
+    assert checked > 20
+    if config["optimizer"]["name"] == "sgd":
+        assert 0 < diverging < checked  # both kinds of frame
 
 
 @pytest.mark.parametrize("request_, query, pins, message", [

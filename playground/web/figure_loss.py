@@ -74,6 +74,40 @@ def loss_slot(run: RunView | None, theme: str = "light",
     return [true, observed]
 
 
+def loss_extent(run: dict, result: dict) -> tuple[float, float] | None:
+    """What one run gives the loss plot's y range (``loss_range``): (its smallest finite
+    positive loss, its top), or None without any. Its top is its largest loss, or for a run
+    that diverged its start (where finite and positive): a diverging run climbs out of the
+    top instead of squeezing the others flat. The losses are as the plot draws them
+    (``loss_offset`` subtracted), the observed (minibatch) ones too on a noisy surface."""
+    n, pts = lengths(result)
+    off = loss_offset(run)
+    vals = [np.asarray(result["loss"][:pts], dtype=np.float64) - off]
+    if SURFACES[run["problem"]["name"]].noisy:
+        vals.append(np.asarray(result["observed_loss"][:n], dtype=np.float64) - off)
+    v = np.concatenate(vals)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return None
+    start = float(result["loss"][0]) - off
+    if result.get("diverged_at") is not None and math.isfinite(start) and start > 0:
+        return float(v.min()), start
+    return float(v.min()), float(v.max())
+
+
+def range_of(extents, diverged: bool) -> list[float] | None:
+    """The loss plot's y range (log10 units) from its runs' ``loss_extent`` (None ones
+    skipped): a decade above the highest top when a run diverged (``diverged``), the bottom
+    the smallest loss, at most LOSS_DECADES below the top. None without any extent."""
+    extents = [e for e in extents if e is not None]
+    if not extents:
+        return None
+    hi = math.log10(max(top for _, top in extents)) + (1.0 if diverged else 0.0)
+    lo = max(math.log10(min(low for low, _ in extents)), hi - LOSS_DECADES)
+    pad = max(0.04 * (hi - lo), 0.2)
+    return [lo - pad, hi + pad]
+
+
 def loss_range(runs: list[RunView]) -> list[float] | None:
     """The loss plot's y range (log10 units), from the finite positive losses drawn.
 
@@ -82,32 +116,8 @@ def loss_range(runs: list[RunView]) -> list[float] | None:
     instead of squeezing the others flat. The bottom is the smallest loss, at most
     LOSS_DECADES below the top. None without any losses (autorange).
     """
-    tops, lows = [], []
-    for r in runs:
-        n, pts = lengths(r.result)
-        off = loss_offset(r.run)
-        vals = [np.asarray(r.result["loss"][:pts], dtype=np.float64) - off]
-        if SURFACES[r.run["problem"]["name"]].noisy:
-            vals.append(np.asarray(r.result["observed_loss"][:n], dtype=np.float64) - off)
-        v = np.concatenate(vals)
-        v = v[np.isfinite(v) & (v > 0)]
-        if not v.size:
-            continue
-        lows.append(v.min())
-        start = float(r.result["loss"][0]) - off
-        if r.result.get("diverged_at") is None:
-            tops.append(v.max())
-        elif math.isfinite(start) and start > 0:
-            tops.append(start)
-        else:
-            tops.append(v.max())
-    if not tops:
-        return None
-    hi = math.log10(max(tops)) + (1.0 if any(r.result.get("diverged_at") is not None
-                                             for r in runs) else 0.0)
-    lo = max(math.log10(min(lows)), hi - LOSS_DECADES)
-    pad = max(0.04 * (hi - lo), 0.2)
-    return [lo - pad, hi + pad]
+    return range_of([loss_extent(r.run, r.result) for r in runs],
+                    any(r.result.get("diverged_at") is not None for r in runs))
 
 
 def loss_figure(runs: list[RunView], theme: str = "light") -> go.Figure:

@@ -32,8 +32,8 @@ from ..surfaces import SURFACES
 from ..sweeps import with_field
 from . import state
 from .figure_base import positive_span
-from .figure_loss import loss_offset, loss_range, positive
-from .runs import RunView, lengths
+from .figure_loss import loss_extent, loss_offset, positive, range_of
+from .runs import lengths
 from .sliders import box_texts, known, query_field, sweep_field, sweep_values
 
 POINTS = 160
@@ -77,6 +77,78 @@ def _runs(current: dict, run: dict, field: str, values: list) -> list[dict | Non
     return out
 
 
+def _table(results: list[dict | None], longest: int, offset: float, noisy: bool) -> dict:
+    """The swept runs' arrays, one row per slider position (NaN rows for positions with no
+    run), each padded with NaN past the run's end and its divergence: ``lr`` (positions,
+    longest), ``loss`` as the loss plot draws it (``offset`` subtracted) and ``path``
+    (positions, longest + 1[, 2]); and per row what the plots' axes need, as the figures
+    compute it for the run at rest: ``extents`` (``loss_extent``), ``spans`` (the finite
+    positive lr's smallest and largest, or None), ``diverged`` (the step, or None) and
+    ``ends`` (the last finite point, the path's end marker). In whole arrays, not run by
+    run: a grab has 121 rows. The offset is the run's: no slider moves the surface; the
+    observed (minibatch) loss counts on a ``noisy`` one only, as in the figures."""
+    count = len(results)
+    lr = np.full((count, longest), np.nan)
+    loss = np.full((count, longest + 1), np.nan)
+    observed = np.full((count, longest), np.nan)
+    path = np.full((count, longest + 1, 2), np.nan)
+    ends = np.full((count, 2), np.nan, np.float32)
+    diverged, divergent = [], np.zeros(count, bool)
+    for i, result in enumerate(results):
+        if result is None:
+            diverged.append(None)
+            continue
+        steps, pts = lengths(result)
+        lr[i, :steps] = result["lr"][:steps]
+        loss[i, :pts] = result["loss"][:pts]
+        if noisy:
+            observed[i, :steps] = result["observed_loss"][:steps]
+        path[i, :pts] = result["path"][:pts]
+        if pts:
+            ends[i] = result["path"][pts - 1]
+        d = result["diverged_at"]
+        diverged.append(None if d is None else int(d))
+        divergent[i] = d is not None
+    loss -= offset
+    observed -= offset
+    return {"lr": lr, "loss": loss, "path": path, "ends": ends, "diverged": diverged,
+            "extents": _extents(loss, observed, divergent, results),
+            "spans": _spans(lr)}
+
+
+def _finite_positive(a: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``a``: the smallest and largest finite positive value, and whether it has
+    any."""
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(a) & (a > 0)
+    return (np.min(a, axis=axis, where=ok, initial=np.inf),
+            np.max(a, axis=axis, where=ok, initial=-np.inf), ok.any(axis=axis))
+
+
+def _extents(loss, observed, divergent, results) -> list[tuple[float, float] | None]:
+    """``figure_loss.loss_extent`` of every row (``observed``: NaN where it does not
+    count)."""
+    low, high, some = _finite_positive(np.concatenate([loss, observed], axis=1))
+    start = loss[:, 0]
+    with np.errstate(invalid="ignore"):
+        top = np.where(divergent & np.isfinite(start) & (start > 0), start, high)
+    return [(float(lo), float(t)) if ok and r is not None else None
+            for lo, t, ok, r in zip(low, top, some, results)]
+
+
+def _spans(lr: np.ndarray) -> list[tuple[float, float] | None]:
+    """``figure_base.positive_span`` of every row."""
+    low, high, some = _finite_positive(lr)
+    return [(float(lo), float(hi)) if ok else None for lo, hi, ok in zip(low, high, some)]
+
+
+def _joined(a, b):
+    """The span covering two spans (either may be None)."""
+    if a is None or b is None:
+        return a or b
+    return (min(a[0], b[0]), max(a[1], b[1]))
+
+
 def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     """The scrub frames of ``slider`` for the current run (and its pinned runs, which stay):
     per slider position, the current run's lr, loss (as the loss plot draws it) and path,
@@ -103,35 +175,33 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     longest = max([n for n in steps_of if n is not None] + [run["steps"]]) \
         if field == "steps" else run["steps"]
     lr_steps, points = decimate(longest), decimate(longest + 1)
-    offset = loss_offset(run)
-    lr = np.full((len(values), len(lr_steps)), np.nan, np.float32)
-    loss = np.full((len(values), len(points)), np.nan, np.float32)
-    path = np.full((len(values), len(points), 2), np.nan, np.float32)
-    ends = np.full((len(values), 2), np.nan, np.float32)
-    ranges, diverged, lr_low, lr_top = [], [], [], []
-    pinned_lr = [v.result["lr"][:lengths(v.result)[0]] for v in pinned]
-    for i, result in enumerate(results):
-        if result is None:
-            ranges.append(None)
-            diverged.append(None)
-            lr_low.append(None)
-            lr_top.append(None)
-            continue
-        steps, pts = lengths(result)
-        at, pt = (decimate(steps_of[i]), decimate(steps_of[i] + 1)) if field == "steps" \
-            else (lr_steps, points)  # (every other slider's frames share one length)
-        lr[i, :len(at)] = np.where(at < steps, result["lr"][at], np.nan)
-        shown = np.where(pt < pts, np.asarray(result["loss"])[pt] - offset, np.nan)
-        loss[i, :len(pt)] = np.where(np.isnan(shown), np.nan, positive(shown))
-        path[i, :len(pt)] = np.where((pt < pts)[:, None], result["path"][pt], np.nan)
-        if pts:
-            ends[i] = result["path"][pts - 1]
-        ranges.append(loss_range([RunView("", 0, runs[i], result), *pinned]))
-        span = positive_span([result["lr"][:steps], *pinned_lr])
-        lr_low.append(span and span[0])
-        lr_top.append(span and span[1])
-        d = result["diverged_at"]
-        diverged.append(None if d is None else int(d))
+    # every run padded with NaN to the longest, past its end and its divergence
+    table = _table(results, longest, loss_offset(run), SURFACES[run["problem"]["name"]].noisy)
+    lr = np.full((len(values), len(lr_steps)), np.nan)
+    loss = np.full((len(values), len(points)), np.nan)
+    path = np.full((len(values), len(points), 2), np.nan)
+    if field == "steps":  # each frame decimated to its own length
+        for i, n in enumerate(steps_of):
+            if n is not None:
+                at, pt = decimate(n), decimate(n + 1)
+                lr[i, :len(at)] = table["lr"][i, at]
+                loss[i, :len(pt)] = table["loss"][i, pt]
+                path[i, :len(pt)] = table["path"][i, pt]
+    else:  # (every other slider's frames share one length)
+        lr[:], loss[:], path[:] = (table["lr"][:, lr_steps], table["loss"][:, points],
+                                   table["path"][:, points])
+    with np.errstate(invalid="ignore"):
+        loss = np.where(np.isnan(loss), np.nan, positive(loss))  # as the loss plot draws it
+    ends = table["ends"]
+    pin_extents = [loss_extent(v.run, v.result) for v in pinned]
+    pin_diverged = any(v.result.get("diverged_at") is not None for v in pinned)
+    pin_span = positive_span([v.result["lr"][:lengths(v.result)[0]] for v in pinned])
+    ranges = [range_of([e, *pin_extents], pin_diverged or d is not None) if ok else None
+              for ok, e, d in zip(valid, table["extents"], table["diverged"])]
+    spans = [_joined(s, pin_span) if ok else None for ok, s in zip(valid, table["spans"])]
+    lr_low = [s and s[0] for s in spans]
+    lr_top = [s and s[1] for s in spans]
+    diverged = table["diverged"]
     texts = box_texts(slider, run, values)
     return {"slider": slider, "field": field, "positions": where.tolist(), "values": values,
             **({} if texts is None else {"texts": texts}),
