@@ -607,3 +607,34 @@ def test_a_surface_with_a_negative_minimum_plots_the_loss_above_it():
     assert fig.layout.yaxis.title.text.startswith("loss − f(minimum)")
     plain = loss_figure(state.runs({"steps": 50}, []))
     assert plain.layout.yaxis.title.text == "loss (log scale)"
+
+
+def _assigned(patch, *location):
+    """What a Patch assigns at ``location`` (None if it does not)."""
+    for op in patch.to_plotly_json()["operations"]:
+        if op["operation"] == "Assign" and op["location"] == list(location):
+            return op["params"]["value"]
+    return None
+
+
+def test_the_lr_plot_with_its_momentum_axis_carries_fewer_step_labels_drawn_or_patched():
+    """The momentum axis takes the lr plot's right margin: its step axis carries at most
+    four labels (six stood upright on a laptop), whether the figure is drawn whole or a
+    change patches it; the loss plot keeps six."""
+    from playground.web.plots import figure_updates
+    from playground.web.state import runs as views
+
+    config = {"optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9},
+              "schedule": {"name": "OneCycleLR"}, "steps": 500}
+    runs = views(config, [])
+    assert F.shows_momentum(runs)
+    lr_fig, loss_fig, _ = figure_updates(runs, "light", False, True, False)
+    lr_ticks = lr_fig.layout.xaxis.tickvals
+    assert list(lr_ticks) == [0, 200, 500] and len(loss_fig.layout.xaxis.tickvals) == 6
+    lr_patch, loss_patch, _ = figure_updates(runs, "light", False, False, False)
+    assert _assigned(lr_patch, "layout", "xaxis", "tickvals") == list(lr_ticks)
+    assert len(_assigned(loss_patch, "layout", "xaxis", "tickvals")) == 6
+    plain = views({**config, "schedule": {"name": "CosineAnnealingLR"}}, [])
+    assert not F.shows_momentum(plain)
+    lr_patch, _, _ = figure_updates(plain, "light", False, False, False)
+    assert len(_assigned(lr_patch, "layout", "xaxis", "tickvals")) == 6

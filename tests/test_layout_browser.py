@@ -249,6 +249,28 @@ def test_the_toolbar_keeps_off_the_momentum_axis_title(blank_page, size):
     assert d.execute_script(CUT) == []
 
 
+UPRIGHT_STEP_LABELS = """
+return Array.from(document.querySelectorAll('#lr-graph g.xtick text')).filter(function (t) {
+  return /rotate\\((-?90)/.test(t.getAttribute('transform') || '');
+}).map(function (t) { return t.textContent; });
+"""
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (1366, 768), PHONE],
+                         ids=["1280x800", "1366x768", "phone"])
+def test_the_lr_plot_with_its_momentum_axis_reads_its_steps_across(blank_page, size):
+    """With the momentum axis in its right margin, the lr plot on a laptop's third of the
+    page stood its six step labels upright; it carries fewer, side by side."""
+    page = blank_page
+    emulate(page, *size, phone=size == PHONE, path=MOMENTUM_RUN)
+    d = page.driver
+    labels = d.execute_script(
+        "return Array.from(document.querySelectorAll('#lr-graph g.xtick text'))"
+        ".map(function (t) { return t.textContent; })")
+    assert labels[0] == "0" and labels[-1] == "500", labels
+    assert d.execute_script(UPRIGHT_STEP_LABELS) == []
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1280, 800)], ids=["1366x768", "1280x800"])
 def test_a_lesson_projected_in_lecture_mode_keeps_its_plots_tall(blank_page, size):
     """A lecturer projecting a lesson from a laptop: the claim, the plots and the play bar

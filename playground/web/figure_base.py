@@ -35,13 +35,13 @@ def slot_indices(kind: str, slot: int) -> list[int]:
     return list(range(first + per * slot, first + per * (slot + 1)))
 
 
-def axis(theme: str, title: str, *, steps: int | None = None,
+def axis(theme: str, title: str, *, steps: int | None = None, step_labels: int = 0,
          log_span: tuple[float, float] | None = None, **kw) -> dict:
     """An axis in the theme's colours. Tick labels that read right:
 
     - ``steps``: a step axis over the configured steps, ``[0, steps]`` whatever the runs
       drew (a run that diverged at step 1 still shows the whole run's axis), with the last
-      step ticked (``step_ticks``);
+      step ticked (``step_ticks``; at most ``step_labels`` labels, else STEP_TICKS);
     - a log axis (``type="log"``) with a ``range`` (log10 units) or a ``log_span`` (the
       smallest and largest positive value drawn): every labelled tick a whole decade
       written out (1e-3, 0.01, 0.1, 1, ...), the 2..9 between them unlabelled minor
@@ -55,7 +55,7 @@ def axis(theme: str, title: str, *, steps: int | None = None,
            "automargin": True, **kw}
     if steps is not None:
         out.pop("rangemode", None)
-        out.update(step_ticks(steps))
+        out.update(step_ticks(steps, step_labels or STEP_TICKS))
     if kw.get("type") == "log":
         span = log_span
         if span is None and kw.get("range") is not None:
@@ -83,11 +83,12 @@ def _nice(rough: float) -> float:
     return next(m * p for m in (1, 2, 2.5, 5, 10) if m * p >= rough)
 
 
-def step_ticks(steps: int) -> dict:
+def step_ticks(steps: int, labels: int = STEP_TICKS) -> dict:
     """A step axis from 0 to ``steps``: round ticks (0, 100, 200, ...) and the last step
-    itself, a round tick too close to it dropped so their labels never touch."""
+    itself, at most about ``labels`` of them, a round tick too close to the last dropped
+    so their labels never touch."""
     steps = max(int(steps), 1)
-    dtick = max(1, int(_nice(steps / STEP_TICKS))) if steps >= STEP_TICKS else 1
+    dtick = max(1, int(_nice(steps / labels))) if steps >= labels else 1
     vals = [v for v in range(0, steps, dtick) if steps - v >= 0.6 * dtick or v == 0]
     if vals[-1] != steps:
         vals.append(steps)

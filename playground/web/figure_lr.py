@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figure_base import (axis, base_layout, by_slot, cursor_trace, empty_trace, esc,
-                          line_width, positive_span, slot_of, slot_range, steps_of, z_order)
+from .figure_base import (STEP_TICKS, axis, base_layout, by_slot, cursor_trace, empty_trace,
+                          esc, line_width, positive_span, slot_of, slot_range, steps_of,
+                          z_order)
 from .runs import RunView, events, lengths
 from .style import THEMES, THIN_LINE_WIDTH, colour
 
@@ -69,6 +70,18 @@ def lr_slot(run: RunView | None, theme: str = "light", slot: int | None = None) 
     return [line, momentum, marks]
 
 
+NARROW_STEP_TICKS = 4
+"""Step labels at most on the lr plot while its momentum axis takes the right margin: on a
+laptop's third of the page six would not fit side by side, and Plotly would stand them
+upright."""
+
+
+def step_labels(momentum: bool) -> int:
+    """How many step labels the lr plot's step axis carries at most (``momentum``: its
+    momentum axis is shown)."""
+    return NARROW_STEP_TICKS if momentum else STEP_TICKS
+
+
 def lr_figure(runs: list[RunView], log_y: bool = False, theme: str = "light") -> go.Figure:
     """The learning rate (and momentum/beta1 on the right axis) at each step, with the
     schedule's events marked; 3 traces per slot then the cursor (see module doc)."""
@@ -76,14 +89,15 @@ def lr_figure(runs: list[RunView], log_y: bool = False, theme: str = "light") ->
     data = [tr for s in slot_range(slots) for tr in lr_slot(slots.get(s), theme, slot=s)]
     data.append(cursor_trace(theme))
     layout = base_layout(theme, "Learning rate", "lr", runs, "x unified")
+    momentum = shows_momentum(runs)
     layout["xaxis"] = axis(theme, "step", steps=steps_of(runs),
+                            step_labels=step_labels(momentum),
                             unifiedhovertitle={"text": "step %{x}"})
     span = positive_span(r.result["lr"][:lengths(r.result)[0]] for r in runs) \
         if log_y else None
     layout["yaxis"] = axis(theme, "learning rate", type="log" if log_y else "linear",
                             exponentformat="power", rangemode="tozero", nticks=8,
                             log_span=span)
-    momentum = shows_momentum(runs)
     layout["yaxis2"] = axis(theme, "momentum / β1 (dotted)", overlaying="y", side="right",
                              showgrid=False, tickmode="auto", tickformat=".3~f",
                              visible=momentum)

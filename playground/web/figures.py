@@ -42,7 +42,8 @@ from __future__ import annotations
 
 from .figure_base import annotations, cursor_index, cursor_trace, slot_indices
 from .figure_loss import LOSS_DECADES, loss_figure, loss_range, loss_slot
-from .figure_lr import EVENT_SYMBOLS, EVENT_TEXT, lr_figure, lr_slot, shows_momentum
+from .figure_lr import (EVENT_SYMBOLS, EVENT_TEXT, lr_figure, lr_slot, shows_momentum,
+                        step_labels)
 from .figure_marks import with_marks
 from .figure_path import (MARKER_MAX, MARKER_MIN, MAX_MARKERS, minimum_trace, path_figure,
                           path_slot)
@@ -61,5 +62,5 @@ __all__ = [
     "annotations", "colour", "cursor_index", "cursor_trace", "differs_labels", "events",
     "fmt", "lengths", "loss_figure", "loss_range", "loss_slot", "lr_figure", "lr_slot",
     "minimum_trace", "path_figure", "path_slot", "pitfall_figure", "range_test_figure",
-    "shows_momentum", "slot_indices", "stability_shapes", "summary", "surface_image",
-    "surface_trace", "with_marks"]
+    "shows_momentum", "slot_indices", "stability_shapes", "step_labels", "summary",
+    "surface_image", "surface_trace", "with_marks"]

@@ -20,7 +20,7 @@ from . import lesson_view, state
 from .controls import PARAM_VALUES, read_form
 from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure, lr_slot,
                       path_figure, path_slot, shows_momentum, stability_shapes,
-                      surface_trace, with_marks)
+                      step_labels, surface_trace, with_marks)
 from .comparison import DEFAULT_THRESHOLD, legend, table
 from .components import number
 from .figure_3d import surface_3d
@@ -218,8 +218,10 @@ def figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: b
             for i in range(width):
                 patch["data"][width * view.slot + i]["name"] = view.label
         patch["layout"]["annotations"] = notes
-    for key, value in step_ticks(steps_of(runs)).items():  # the configured steps, ticked
+    steps = steps_of(runs)  # the configured steps, ticked
+    for key, value in step_ticks(steps, step_labels(shows_momentum(runs))).items():
         lr["layout"]["xaxis"][key] = value
+    for key, value in step_ticks(steps).items():
         loss["layout"]["xaxis"][key] = value
     rng = loss_range(runs)
     if rng:
