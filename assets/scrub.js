@@ -498,8 +498,9 @@
   var CATCH_UP_MS = 1500;  // a release whose exact run has not been drawn by then
 
   /* A plot's traces as they stand (the exact run at rest), kept so that a release where
-     the slider was grabbed can put them back: a frame that changed an axis went through
-     Plotly, which writes the frame's decimated arrays into the traces themselves. */
+     the slider was grabbed can put them back: a frame drawn through Plotly (a line that
+     fastLine could not draw, the catch-up after a release) writes the frame's decimated
+     arrays into the traces themselves. */
   function restTraces(gd) {
     if (!gd || !gd.data) { return null; }
     return {gd: gd, data: gd.data, traces: gd.data.map(function (t) {
