@@ -149,11 +149,9 @@
      range alone costs Plotly ~6 ms, where one that touches the ticks too costs ~25: a log
      axis's ticks change again only when the span needs other decades labelled. */
   function axisChange(gd, name, range) {
-    var entry = state.saved.find(function (e) { return e.gd === gd; });
-    var first = !(entry && (name + ".range") in entry.axis), edit = {};
-    save(gd, [name + ".range", name + ".autorange", name + ".tickmode", name + ".tickvals",
-              name + ".ticktext"]);
-    entry = state.saved.find(function (e) { return e.gd === gd; });
+    var entry = savedOf(gd), first = !(entry && (name + ".range") in entry.axis), edit = {};
+    entry = save(gd, [name + ".range", name + ".autorange", name + ".tickmode",
+                      name + ".tickvals", name + ".ticktext"]);
     edit[name + ".range"] = range;
     if (first) { edit[name + ".autorange"] = false; }
     if (gd._fullLayout[name].type === "log") {
@@ -249,11 +247,10 @@
      again (~50 ms instead of ~6 for the axes alone). The first change of an axis in a
      scrub freezes them (a full redraw, once); letGo puts the figure's back. */
   function frozenMargins(gd) {
-    var size = gd._fullLayout._size, entry = state.saved.find(function (e) { return e.gd === gd; });
+    var size = gd._fullLayout._size, entry = savedOf(gd);
     if (entry && "margin.l" in entry.axis) { return null; }  // frozen since the first change
     save(gd, ["xaxis.automargin", "yaxis.automargin", "margin.l", "margin.r", "margin.t",
-              "margin.b"]);
-    state.saved.find(function (e) { return e.gd === gd; }).labels = labelWidth(gd);
+              "margin.b"]).labels = labelWidth(gd);
     return {"xaxis.automargin": false, "yaxis.automargin": false, "margin.l": size.l,
             "margin.r": size.r, "margin.t": size.t, "margin.b": size.b};
   }
@@ -271,7 +268,7 @@
      the scrub gets a left margin wider by the difference (a full redraw, rare: the
      margin only grows), so that they neither leave the plot nor cover its axis title. */
   function roomForLabels(gd) {
-    var entry = state.saved.find(function (e) { return e.gd === gd; });
+    var entry = savedOf(gd);
     if (!entry || entry.labels === undefined) { return; }
     var grown = Math.ceil(labelWidth(gd) - entry.labels);
     if (grown > 0) {
@@ -342,9 +339,14 @@
     };
   }
 
-  /* Keep an axis's settings before the scrub first changes them (letGo puts them back). */
+  /* What the scrub keeps of a plot ({gd, axis: its layout settings as they were, ...}),
+     or undefined before it changes any. */
+  function savedOf(gd) { return state.saved.find(function (s) { return s.gd === gd; }); }
+
+  /* Keep an axis's settings before the scrub first changes them (letGo puts them back);
+     returns the plot's entry (savedOf). */
   function save(gd, keys) {
-    var entry = state.saved.find(function (s) { return s.gd === gd; });
+    var entry = savedOf(gd);
     if (!entry) { state.saved.push(entry = {gd: gd, axis: {}}); }
     var layout = gd.layout;
     keys.forEach(function (key) {
@@ -353,6 +355,7 @@
       entry.axis[key] = v === undefined ? (parts[1] === "autorange" ? true : null)
         : Array.isArray(v) ? v.slice() : v;
     });
+    return entry;
   }
 
   /* The step axis a steps-slider frame of `steps` needs, or null while the one drawn
