@@ -93,7 +93,7 @@ def _table(results: list[dict | None], longest: int, offset: float, noisy: bool)
     observed = np.full((count, longest), np.nan)
     path = np.full((count, longest + 1, 2), np.nan)
     ends = np.full((count, 2), np.nan, np.float32)
-    diverged, divergent = [], np.zeros(count, bool)
+    diverged = []
     for i, result in enumerate(results):
         if result is None:
             diverged.append(None)
@@ -108,11 +108,10 @@ def _table(results: list[dict | None], longest: int, offset: float, noisy: bool)
             ends[i] = result["path"][pts - 1]
         d = result["diverged_at"]
         diverged.append(None if d is None else int(d))
-        divergent[i] = d is not None
     loss -= offset
     observed -= offset
     return {"lr": lr, "loss": loss, "path": path, "ends": ends, "diverged": diverged,
-            "extents": _extents(loss, observed, divergent, results),
+            "extents": _extents(loss, observed, np.array([d is not None for d in diverged])),
             "spans": _spans(lr)}
 
 
@@ -125,15 +124,14 @@ def _finite_positive(a: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarr
             np.max(a, axis=axis, where=ok, initial=-np.inf), ok.any(axis=axis))
 
 
-def _extents(loss, observed, divergent, results) -> list[tuple[float, float] | None]:
+def _extents(loss, observed, divergent) -> list[tuple[float, float] | None]:
     """``figure_loss.loss_extent`` of every row (``observed``: NaN where it does not
-    count)."""
+    count; a row with no run, all NaN, has none)."""
     low, high, some = _finite_positive(np.concatenate([loss, observed], axis=1))
     start = loss[:, 0]
     with np.errstate(invalid="ignore"):
         top = np.where(divergent & np.isfinite(start) & (start > 0), start, high)
-    return [(float(lo), float(t)) if ok and r is not None else None
-            for lo, t, ok, r in zip(low, top, some, results)]
+    return [(float(lo), float(t)) if ok else None for lo, t, ok in zip(low, top, some)]
 
 
 def _spans(lr: np.ndarray) -> list[tuple[float, float] | None]:
