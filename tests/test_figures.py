@@ -638,3 +638,26 @@ def test_the_lr_plot_with_its_momentum_axis_carries_fewer_step_labels_drawn_or_p
     assert not F.shows_momentum(plain)
     lr_patch, _, _ = figure_updates(plain, "light", False, False, False)
     assert len(_assigned(lr_patch, "layout", "xaxis", "tickvals")) == 6
+
+
+def test_the_minimums_label_sits_on_the_side_the_path_does_not_come_from_drawn_or_patched():
+    """Rosenbrock's path comes up the valley and stops short below the star: the label
+    goes above it. A path straight down onto the bowl's minimum: the label goes below.
+    The patch of a change moves the label as the whole figure places it."""
+    from playground.web.plots import figure_updates
+    from playground.web.state import runs as views
+
+    valley = {"problem": {"name": "rosenbrock"}, "start": [-1.5, 2.0], "steps": 500,
+              "optimizer": {"name": "adam", "lr": 0.2},
+              "schedule": {"name": "CosineAnnealingLR", "T_max": 450}, "warmup": {"steps": 50}}
+    from_above = {"problem": {"name": "quadratic_bowl"}, "start": [0.3, 2.5], "steps": 60,
+                  "optimizer": {"name": "sgd", "lr": 0.05}}
+    for config, side in ((valley, "top"), (from_above, "bottom")):
+        runs = views(config, [])
+        path = runs[0].result["path"]
+        assert (path[-1, 1] < 1.0) if side == "top" else (path[len(path) // 2, 1] > 0.0)
+        whole = figure_updates(runs, "light", False, True, False)[2]
+        assert whole.data[1].name == "minimum"
+        assert whole.data[1].textposition.startswith(side)
+        patch = figure_updates(runs, "light", False, False, False)[2]
+        assert _assigned(patch, "data", 1, "textposition") == whole.data[1].textposition

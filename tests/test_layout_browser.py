@@ -335,3 +335,40 @@ def test_in_the_dark_theme_every_menu_shows_its_arrow(blank_page):
     wait_until(lambda: "theme-dark" in page.find_element("#app-root").get_attribute("class"))
     ratios = page.driver.execute_script(CONTRAST)
     assert len(ratios) >= 4 and min(ratios) >= 3  # WCAG's minimum for graphics
+
+
+MINIMUM_LABEL_COVER = r"""
+var gd = document.querySelector('#path-graph .js-plotly-plot');
+var label = [...gd.querySelectorAll('.scatterlayer .textpoint text')]
+  .find(function (t) { return t.textContent === 'minimum'; });
+if (!label) { return ['no "minimum" label on the path plot']; }
+var r = label.getBoundingClientRect(), problems = [];
+function inside(x, y) { return x > r.left + 1 && x < r.right - 1 && y > r.top + 1 && y < r.bottom - 1; }
+function overlaps(b) { return b.right > r.left + 1 && b.left < r.right - 1 && b.bottom > r.top + 1 && b.top < r.bottom - 1; }
+var traces = gd.querySelectorAll('.scatterlayer .trace');
+// the current run's path (its line and markers) and its start/end markers
+[traces[1], traces[2]].forEach(function (tr) {
+  tr.querySelectorAll('path.point').forEach(function (p) {
+    if (overlaps(p.getBoundingClientRect())) { problems.push('a marker covers the label'); } });
+  tr.querySelectorAll('path.js-line').forEach(function (line) {
+    var m = line.getScreenCTM(), n = line.getTotalLength();
+    for (var s = 0; s <= n; s += 1) {
+      var q = line.getPointAtLength(s);
+      if (inside(m.a * q.x + m.c * q.y + m.e, m.b * q.x + m.d * q.y + m.f)) {
+        problems.push('the path\'s line crosses the label'); break; } } });
+});
+return problems;
+"""
+
+
+@pytest.mark.parametrize("path", [
+    "/",  # Rosenbrock: the path comes up the valley to the star and ends just below it
+    "/?problem=quadratic_bowl&steps=100&optimizer=sgd&optimizer.lr=0.05"
+    "&optimizer.momentum=0.9",  # momentum swings through the minimum, corner to corner
+    "/?problem=quadratic_bowl&start=0.3,2.5&steps=60&optimizer=sgd&optimizer.lr=0.05",
+], ids=["rosenbrock", "bowl-momentum", "bowl-from-above"])
+def test_the_path_leaves_the_minimums_label_readable(blank_page, path):
+    """The star's label sits where the current run's line, markers and end marker do
+    not cover it (under the star it was hidden by the path's last steps on Rosenbrock)."""
+    emulate(blank_page, 1366, 768, path=path)
+    assert blank_page.driver.execute_script(MINIMUM_LABEL_COVER) == []

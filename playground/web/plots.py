@@ -18,9 +18,9 @@ from .. import tools
 from ..config import SECTIONS, page_path
 from . import lesson_view, state
 from .controls import PARAM_VALUES, read_form
-from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure, lr_slot,
-                      path_figure, path_slot, shows_momentum, stability_shapes,
-                      step_labels, surface_trace, with_marks)
+from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure,
+                      lr_slot, minimum_trace, path_figure, path_slot, shows_momentum,
+                      stability_shapes, step_labels, surface_trace, with_marks)
 from .comparison import DEFAULT_THRESHOLD, legend, table
 from .components import number
 from .figure_3d import surface_3d
@@ -238,6 +238,8 @@ def figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: b
         for i in range(2):
             path["data"][2 + 2 * view.slot + i]["name"] = view.label
     path["layout"]["annotations"] = notes
+    path["data"][1]["textposition"] = minimum_trace(current.run, theme,
+                                                    current.result["path"])["textposition"]
     if surface_changed:
         surface = surface_trace(current.run, theme)
         full_path = path_figure(surface, runs, theme)
