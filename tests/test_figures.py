@@ -523,7 +523,8 @@ def test_a_lesson_says_each_divergence_once_on_the_loss_plot(name):
     want = [f"{v.label}: diverged at step {v.result['diverged_at']}" for v in views
             if v.result["diverged_at"] is not None]
     for kind in ("lr", "loss", "path"):
-        notes = [a.text for a in figs[kind].layout.annotations if "diverged" in a.text]
+        notes = [a.text.replace("<br>", " ") for a in figs[kind].layout.annotations
+                 if "diverged" in a.text]
         assert notes == (want if kind == "loss" else [])
     diverging = {"one-cycle": 1, "clip-first-steps": 2}  # the lessons that show a blow-up
     assert len(want) == diverging.get(name, 0)

@@ -1,6 +1,7 @@
 """Every lesson stays legible in the browser: its claim on the first screen of a laptop,
 and no text drawn on a plot (title, axis title, annotation, legend, button) cut by the
-plot's edge or lying on another text. Measured on the page as Chromium draws it."""
+plot's edge or lying on another text, and no label of the lesson's under the plot's
+toolbar. Measured on the page as Chromium draws it."""
 import pytest
 from browser_helpers import js, lecture, open_page, steady, wait_until
 
@@ -14,13 +15,15 @@ var out = [];
 document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
   var graph = gd.closest('[id]') ? gd.closest('[id]').id : '';
   var frame = gd.getBoundingClientRect();
+  var bar = gd.querySelector('.modebar'), b = bar && bar.getBoundingClientRect();
+  bar = b && b.width ? [b.left, b.top, b.right, b.bottom] : null;
   gd.querySelectorAll('.annotation-text, .gtitle, .g-xtitle text, .g-ytitle text, ' +
                       '.legendtext, .updatemenu-item-text').forEach(function (t) {
     var r = t.getBoundingClientRect();
     if (!t.textContent.trim() || r.width === 0 || r.height === 0) { return; }
     out.push({graph: graph, text: t.textContent.trim(), cls: t.getAttribute('class'),
               box: [r.left, r.top, r.right, r.bottom],
-              frame: [frame.left, frame.top, frame.right, frame.bottom]});
+              frame: [frame.left, frame.top, frame.right, frame.bottom], bar: bar});
   });
 });
 return out;
@@ -31,23 +34,29 @@ TOLERANCE = 1.5
 
 
 def problems(texts: list[dict]) -> list[str]:
-    """What is wrong with the texts of the plots: each one cut by its plot's edge, and each
-    pair of one plot's texts that overlap."""
+    """What is wrong with the texts of the plots: each one cut by its plot's edge, each
+    label (annotation) under the plot's toolbar, and each pair of one plot's texts that
+    overlap."""
     out = []
     for t in texts:
         (l, tp, r, b), (fl, ft, fr, fb) = t["box"], t["frame"]
         if l < fl - TOLERANCE or tp < ft - TOLERANCE or r > fr + TOLERANCE \
                 or b > fb + TOLERANCE:
             out.append(f"{t['graph']}: {t['text']!r} is cut by the plot's edge")
+        bar = t.get("bar")
+        if bar and "annotation" in (t.get("cls") or "") and _overlap(t["box"], bar):
+            out.append(f"{t['graph']}: {t['text']!r} runs under the toolbar")
     for i, a in enumerate(texts):
         for c in texts[i + 1:]:
-            if a["graph"] != c["graph"]:
-                continue
-            w = min(a["box"][2], c["box"][2]) - max(a["box"][0], c["box"][0])
-            h = min(a["box"][3], c["box"][3]) - max(a["box"][1], c["box"][1])
-            if w > TOLERANCE and h > TOLERANCE:
+            if a["graph"] == c["graph"] and _overlap(a["box"], c["box"]):
                 out.append(f"{a['graph']}: {a['text']!r} lies on {c['text']!r}")
     return out
+
+
+def _overlap(a: list, c: list) -> bool:
+    w = min(a[2], c[2]) - max(a[0], c[0])
+    h = min(a[3], c[3]) - max(a[1], c[1])
+    return w > TOLERANCE and h > TOLERANCE
 
 
 def test_problems_finds_a_cut_and_an_overlap():
@@ -55,8 +64,13 @@ def test_problems_finds_a_cut_and_an_overlap():
     texts = [{"graph": "g", "text": "a", "box": [10, 10, 50, 20], "frame": frame},
              {"graph": "g", "text": "b", "box": [40, 15, 60, 25], "frame": frame},
              {"graph": "g", "text": "c", "box": [90, 50, 110, 60], "frame": frame},
-             {"graph": "h", "text": "d", "box": [10, 10, 50, 20], "frame": frame}]
-    assert problems(texts) == ["g: 'c' is cut by the plot's edge", "g: 'a' lies on 'b'"]
+             {"graph": "h", "text": "d", "box": [10, 10, 50, 20], "frame": frame},
+             {"graph": "k", "text": "e", "box": [60, 5, 95, 15], "frame": frame,
+              "cls": "annotation-text", "bar": [90, 0, 100, 40]},
+             {"graph": "k", "text": "f", "box": [60, 50, 95, 60], "frame": frame,
+              "cls": "annotation-text", "bar": [90, 0, 100, 40]}]
+    assert problems(texts) == ["g: 'c' is cut by the plot's edge",
+                               "k: 'e' runs under the toolbar", "g: 'a' lies on 'b'"]
 
 
 def viewport(page, width: int, height: int):

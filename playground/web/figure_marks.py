@@ -27,6 +27,11 @@ lecture mode enlarges it by 1.3, stays apart at any plot height)."""
 ROW = 0.085
 """About one row in paper units at the usual plot height (the data's headroom)."""
 NOTE_SIZE = FONT_SIZE - 3
+NOTE_CHAR_PX = 0.5 * NOTE_SIZE
+"""A label's character, about (the page's sans-serif averages under half an em)."""
+PLOT_AREA_PX = 190
+"""The narrowest plot area a row label must fit in: a third of a 1280-px laptop's page.
+(Lecture mode sets the labels 1.3x larger and the plots more than 1.3x wider.)"""
 
 
 def lesson_figures(figures: dict, marks: list[dict], runs: list[RunView], theme: str = "light",
@@ -196,18 +201,19 @@ class _Notes:
                 "font": {"size": NOTE_SIZE, "color": col}, "borderpad": 2}
 
     def row(self, text: str, col: str, x: float | None = None):
-        """A label in the next free row from the top: at step ``x`` (right of it in the
-        first quarter of the steps, left of it in the last, centred on it between), or
-        at the plot's right edge without one."""
+        """A label in the next free rows from the top: at step ``x`` (right of it in the
+        first quarter of the steps, left of it in the last, centred on it between; another
+        of the three where that would leave the plot area), or at the plot's right edge
+        without one. A label too wide for the narrowest plot breaks after its colon (or
+        its middle word) and takes two rows: past the plot area it ran under the toolbar."""
+        lines = _lines(text)
         down = -2 - ROW_PX * self.rows
-        self.rows += 1
-        at = 0.5 if x is None else x / max(self.span, 1)
-        anchor, shift = ("left", 4) if at < 0.25 else ("right", -4) if at > 0.75 else \
-            ("center", 0)
-        where = ({"xref": "paper", "x": 0.99, "xanchor": "right"} if x is None else
-                 {"xref": "x", "x": x, "xanchor": anchor, "xshift": shift})
-        self.items.append({**self._base(text, col), **where, "yref": "paper", "y": 1.0,
-                           "yshift": down, "yanchor": "top"})
+        self.rows += len(lines)
+        where = {"xref": "paper", "x": 0.99, "xanchor": "right"} if x is None else \
+            _beside(x / max(self.span, 1), x, max(map(len, lines)) * NOTE_CHAR_PX + 8)
+        self.items.append({**self._base(text, col), "text": "<br>".join(map(esc, lines)),
+                           **where, "yref": "paper", "y": 1.0, "yshift": down,
+                           "yanchor": "top"})
 
     def at(self, text: str, col: str, x: float, y: float, below: bool):
         """A label with an arrow to the point (x, y) of the data."""
@@ -215,6 +221,37 @@ class _Notes:
                            "arrowwidth": 1.5, "arrowhead": 2, "xref": "x", "yref": "y",
                            "x": x, "y": math.log10(y) if self.log else y,
                            "ax": 40, "ay": 40 if below else -30, "xanchor": "left"})
+
+
+def _lines(text: str) -> list[str]:
+    """A row label's lines: itself, or two when it is wider than the narrowest plot area
+    (broken after its first colon, else at the space nearest its middle)."""
+    if len(text) * NOTE_CHAR_PX + 8 <= PLOT_AREA_PX or " " not in text:
+        return [text]
+    if ": " in text:
+        head, tail = text.split(": ", 1)
+        return [head + ":", tail]
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+    return [text[:cut], text[cut + 1:]]
+
+
+def _beside(at: float, x: float, width: float) -> dict:
+    """Where a row label of ``width`` px goes for the mark at step ``x`` (``at`` of the
+    way along the steps): its usual side (right of the mark early on, left late, centred
+    between) if the label stays inside the narrowest plot area there, else the first of
+    the others that does; else against the plot's nearer edge."""
+    px = at * PLOT_AREA_PX
+    sides = {"left": (4, px + 4 + width <= PLOT_AREA_PX), "right": (-4, px - 4 - width >= 0),
+             "center": (0, width / 2 <= px <= PLOT_AREA_PX - width / 2)}
+    usual = "left" if at < 0.25 else "right" if at > 0.75 else "center"
+    order = [usual] + (["right", "left", "center"] if at > 0.5 else ["left", "right", "center"])
+    for anchor in order:
+        shift, fits = sides[anchor]
+        if fits:
+            return {"xref": "x", "x": x, "xanchor": anchor, "xshift": shift}
+    return {"xref": "paper", "x": 0.99, "xanchor": "right"} if at > 0.5 else \
+        {"xref": "paper", "x": 0.01, "xanchor": "left"}
 
 
 def _label(m: dict, col: str, notes: _Notes) -> None:
