@@ -300,7 +300,7 @@ SCHEDULES: dict[str, Schedule] = {s.name: s for s in [
                       "Steps from the lr to eta_min (it rises again after).", low=1,
                       unit="steps"), _ETA_MIN)),
     Schedule(
-        name="CosineAnnealingWarmRestarts", label="Cosine with warm restarts",
+        name="CosineAnnealingWarmRestarts", label="Cosine warm restarts",
         summary="Cosine annealing that restarts at the full lr; cycles grow by T_mult.",
         fn=cosine_annealing_warm_restarts,
         params=(Param("T_0", "int", Derived("a quarter of the run",

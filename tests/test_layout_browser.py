@@ -372,3 +372,29 @@ def test_the_path_leaves_the_minimums_label_readable(blank_page, path):
     not cover it (under the star it was hidden by the path's last steps on Rosenbrock)."""
     emulate(blank_page, 1366, 768, path=path)
     assert blank_page.driver.execute_script(MINIMUM_LABEL_COVER) == []
+
+
+PICKED_FITS = r"""
+var ids = arguments[0], labels = arguments[1], cut = [];
+ids.forEach(function (id) {
+  var value = document.getElementById(id).querySelector('.dash-dropdown-value');
+  var shown = value.textContent;
+  labels[id].forEach(function (label) {
+    value.textContent = label;
+    if (value.scrollWidth > value.clientWidth + 1) { cut.push(id + ': "' + label + '"'); }
+  });
+  value.textContent = shown;
+});
+return cut;
+"""
+
+
+def test_every_surface_optimizer_and_schedule_reads_whole_once_picked_on_a_laptop(blank_page):
+    """Picked, an entry's name shows in its menu's box, which on a 1280-px laptop holds
+    about 22 characters: none is cut off with an ellipsis ("Cosine with warm rest…")."""
+    from playground.config import SECTIONS
+
+    emulate(blank_page, 1280, 800)
+    labels = {section: [e.label for e in registry.values()]
+              for section, registry in SECTIONS.items()}
+    assert blank_page.driver.execute_script(PICKED_FITS, list(labels), labels) == []
