@@ -168,9 +168,11 @@
     return edit;
   }
 
-  /* A log axis's labelled ticks for a range (log10 units), as the server labels them
-     (playground/web/figure_base.py log_ticks, over a decade): whole decades, every
-     `every`-th so that at most LOG_LABELS show, written as decade_text writes them. */
+  /* A log axis's labelled ticks for a range (log10 units), as the server labels three
+     decades or more (playground/web/figure_base.py log_ticks): whole decades, every
+     `every`-th so that at most LOG_LABELS show, written as decade_text writes them. (A
+     scrub keeps these for all its ranges, set once: the 1-2-5 labels the server gives
+     under three decades come back at rest.) */
   var LOG_LABELS = 7, DECADES = [-46, 40];
   function decadeTicks(range) {
     var every = Math.max(1, Math.ceil(Math.abs(range[1] - range[0]) / LOG_LABELS));

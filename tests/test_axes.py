@@ -138,3 +138,11 @@ def test_every_plot_keeps_its_toolbar_off_the_title():
         layout = fig.to_plotly_json()["layout"]
         assert layout["modebar"]["orientation"] == "v"  # upright, in the right margin
         assert layout["title"]["xanchor"] == "left"
+
+
+def test_under_three_decades_the_loss_axis_labels_1_2_5_not_just_two_decades():
+    """A loss from 12 down to 0.2 showed only "10" and "1": its end could not be read."""
+    labels = [t for _, t in shown(log_ticks(0.2, 12), 0.2, 12)]
+    assert labels == ["0.2", "0.5", "1", "2", "5", "10"]
+    # three decades on show: the decades alone
+    assert [t for _, t in shown(log_ticks(0.09, 11), 0.09, 11)] == ["0.1", "1", "10"]

@@ -108,10 +108,11 @@ def decade_text(e: int, mantissa: int = 1) -> str:
 def log_ticks(lo: float, hi: float, theme: str = "light") -> dict:
     """Ticks of a log axis showing ``lo``..``hi`` (positive values).
 
-    Over a decade or more: whole decades labelled (every k-th when more than LOG_LABELS
-    would show), the others unlabelled minor ticks (2..9 x 10^e when every decade is
-    labelled, else the skipped decades). Under a decade: 1, 2, 5 (or every digit) times
-    its power of ten, each labelled in full (0.02, 0.05, 0.1)."""
+    Three decades or more on show: whole decades labelled (every k-th when more than
+    LOG_LABELS would show), the others unlabelled minor ticks (2..9 x 10^e when every
+    decade is labelled, else the skipped decades). Fewer (two decade labels alone leave
+    most values unreadable, as a loss from 12 down to 0.2 read "10, 1"): 1, 2, 5 (or
+    every digit) times its power of ten, each labelled in full (0.2, 0.5, 1, 2, 5, 10)."""
     t = THEMES[theme]
     lo, hi = sorted((float(lo), float(hi)))
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0:
@@ -121,7 +122,7 @@ def log_ticks(lo: float, hi: float, theme: str = "light") -> dict:
     minor = {"ticks": "outside", "ticklen": 4, "tickcolor": t["axis"], "showgrid": False}
     first, last = math.floor(a), math.ceil(b)
     inside = [e for e in range(first, last + 1) if a - 1e-9 <= e <= b + 1e-9]
-    if len(inside) >= 2:
+    if len(inside) >= 3:
         k = max(1, math.ceil(span / LOG_LABELS))
         major = [e for e in _DECADES if e % k == 0]
         vals, text = [10.0 ** e for e in major], [decade_text(e) for e in major]
@@ -130,7 +131,7 @@ def log_ticks(lo: float, hi: float, theme: str = "light") -> dict:
             minor["tickvals"] = [m * 10.0 ** e for e in near for m in range(2, 10)]
         else:
             minor["tickvals"] = [10.0 ** e for e in _DECADES if e % k]
-    else:  # less than a decade on show: 1-2-5 (or every digit) labelled in full
+    else:  # under two decades on show: 1-2-5 (or every digit) labelled in full
         for digits in ((1, 2, 5), tuple(range(1, 10))):
             pts = [(e, m) for e in range(first - 1, last + 1) for m in digits
                    if a - 1e-9 <= math.log10(m) + e <= b + 1e-9]
