@@ -343,8 +343,11 @@ var label = [...gd.querySelectorAll('.scatterlayer .textpoint text')]
   .find(function (t) { return t.textContent === 'minimum'; });
 if (!label) { return ['no "minimum" label on the path plot']; }
 var r = label.getBoundingClientRect(), problems = [];
-function inside(x, y) { return x > r.left + 1 && x < r.right - 1 && y > r.top + 1 && y < r.bottom - 1; }
-function overlaps(b) { return b.right > r.left + 1 && b.left < r.right - 1 && b.bottom > r.top + 1 && b.top < r.bottom - 1; }
+function inside(x, y) {
+  return x > r.left + 1 && x < r.right - 1 && y > r.top + 1 && y < r.bottom - 1; }
+function overlaps(b) {
+  return b.right > r.left + 1 && b.left < r.right - 1 && b.bottom > r.top + 1 &&
+         b.top < r.bottom - 1; }
 var traces = gd.querySelectorAll('.scatterlayer .trace');
 // the current run's path (its line and markers) and its start/end markers
 [traces[1], traces[2]].forEach(function (tr) {

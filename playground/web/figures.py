@@ -45,8 +45,8 @@ from .figure_loss import LOSS_DECADES, loss_figure, loss_range, loss_slot
 from .figure_lr import (EVENT_SYMBOLS, EVENT_TEXT, lr_figure, lr_slot, shows_momentum,
                         step_labels)
 from .figure_marks import with_marks
-from .figure_path import (MARKER_MAX, MARKER_MIN, MAX_MARKERS, label_side, minimum_trace,
-                          path_figure, path_slot)
+from .figure_path import (MARKER_MAX, MARKER_MIN, MAX_MARKERS, minimum_trace, path_figure,
+                          path_slot)
 from .figure_raster import CONTOUR_LEVELS, RASTER_PX, _rgb, surface_image, surface_trace
 from .figure_tools import MAX_SPANS, pitfall_figure, range_test_figure, stability_shapes
 from .runs import (EVENT_KINDS, MAX_RUNS, RunView, differs_labels, events, fmt, lengths,
@@ -60,7 +60,7 @@ __all__ = [
     "MARKER_MIN", "MAX_MARKERS", "MAX_RUNS", "MAX_SPANS", "PALETTE", "RASTER_PX",
     "STABILITY_COLOUR", "THEMES", "THIN_LINE_WIDTH", "TITLE_SIZE", "RunView", "_rgb",
     "annotations", "colour", "cursor_index", "cursor_trace", "differs_labels", "events",
-    "fmt", "label_side", "lengths", "loss_figure", "loss_range", "loss_slot", "lr_figure",
-    "lr_slot", "minimum_trace", "path_figure", "path_slot", "pitfall_figure",
-    "range_test_figure", "shows_momentum", "slot_indices", "stability_shapes", "step_labels", "summary",
+    "fmt", "lengths", "loss_figure", "loss_range", "loss_slot", "lr_figure", "lr_slot",
+    "minimum_trace", "path_figure", "path_slot", "pitfall_figure", "range_test_figure",
+    "shows_momentum", "slot_indices", "stability_shapes", "step_labels", "summary",
     "surface_image", "surface_trace", "with_marks"]
