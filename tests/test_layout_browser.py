@@ -249,6 +249,29 @@ def test_the_toolbar_keeps_off_the_momentum_axis_title(blank_page, size):
     assert d.execute_script(CUT) == []
 
 
+def test_the_toolbar_moves_off_the_momentum_axis_when_a_change_brings_the_axis(blank_page):
+    """Picking one-cycle on the page (a change patches the figure) brings the momentum
+    axis: the toolbar lies down as when the page opens with it, then stands again when the
+    axis goes (it stood over the axis's title after the change)."""
+    page = blank_page
+    emulate(page, 1366, 768)
+    d = page.driver
+    orientation = "return document.querySelector('#lr-graph .js-plotly-plot')" \
+                  "._fullLayout.modebar.orientation"
+    choose(page, "schedule", "One-cycle")
+    wait_until(lambda: d.execute_script(
+        "var t = document.querySelector('#lr-graph .y2title'); return !!t"), page=page)
+    settle(page)
+    assert d.execute_script(orientation) == "h"
+    assert d.execute_script(CUT) == []
+    choose(page, "schedule", "Cosine annealing")
+    wait_until(lambda: not d.execute_script(
+        "return !!document.querySelector('#lr-graph .y2title')"), page=page)
+    settle(page)
+    assert d.execute_script(orientation) == "v"
+    assert d.execute_script(CUT) == []
+
+
 UPRIGHT_STEP_LABELS = """
 return Array.from(document.querySelectorAll('#lr-graph g.xtick text')).filter(function (t) {
   return /rotate\\((-?90)/.test(t.getAttribute('transform') || '');

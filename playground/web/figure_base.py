@@ -166,11 +166,16 @@ MODEBAR_MARGIN = 34
 """px kept free at the right of every plot for the upright toolbar."""
 
 
+MODEBAR_ORIENTATION = "v"
+"""The plots' toolbar stands upright (the lr plot's lies down while its momentum axis
+shows: figure_lr.modebar_orientation)."""
+
+
 def modebar(theme: str) -> dict:
     """The plots' toolbar: upright at the top right (in a ``MODEBAR_MARGIN`` px margin),
     its icons in the theme's axis colour (visible on the dark background too)."""
     t = THEMES[theme]
-    return {"orientation": "v", "bgcolor": "rgba(0,0,0,0)", "color": t["axis"],
+    return {"orientation": MODEBAR_ORIENTATION, "bgcolor": "rgba(0,0,0,0)", "color": t["axis"],
             "activecolor": t["font"]}
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figure_base import (STEP_TICKS, axis, base_layout, by_slot, cursor_trace, empty_trace,
-                          esc, line_width, positive_span, slot_of, slot_range, steps_of,
-                          z_order)
+from .figure_base import (MODEBAR_ORIENTATION, STEP_TICKS, axis, base_layout, by_slot,
+                          cursor_trace, empty_trace, esc, line_width, positive_span, slot_of,
+                          slot_range, steps_of, z_order)
 from .runs import RunView, events, lengths
 from .style import THEMES, THIN_LINE_WIDTH, colour
 
@@ -101,7 +101,12 @@ def lr_figure(runs: list[RunView], log_y: bool = False, theme: str = "light") ->
     layout["yaxis2"] = axis(theme, "momentum / β1 (dotted)", overlaying="y", side="right",
                              showgrid=False, tickmode="auto", tickformat=".3~f",
                              visible=momentum)
-    if momentum:  # the right margin holds the momentum axis: the toolbar lies in the title's
-        # row instead (this plot's title is short), not over the axis's title
-        layout["modebar"] = {**layout["modebar"], "orientation": "h"}
+    layout["modebar"] = {**layout["modebar"], "orientation": modebar_orientation(momentum)}
     return go.Figure(data=data, layout=layout)
+
+
+def modebar_orientation(momentum: bool) -> str:
+    """The lr plot's toolbar: upright in the right margin as on the other plots, except
+    while that margin holds the momentum axis; then it lies in the title's row (this
+    plot's title is short), not over the axis's title."""
+    return "h" if momentum else MODEBAR_ORIENTATION

@@ -42,8 +42,8 @@ from __future__ import annotations
 
 from .figure_base import annotations, cursor_index, cursor_trace, slot_indices
 from .figure_loss import LOSS_DECADES, loss_figure, loss_range, loss_slot
-from .figure_lr import (EVENT_SYMBOLS, EVENT_TEXT, lr_figure, lr_slot, shows_momentum,
-                        step_labels)
+from .figure_lr import (EVENT_SYMBOLS, EVENT_TEXT, lr_figure, lr_slot, modebar_orientation,
+                        shows_momentum, step_labels)
 from .figure_marks import with_marks
 from .figure_path import (MARKER_MAX, MARKER_MIN, MAX_MARKERS, minimum_trace, path_figure,
                           path_slot)
@@ -61,6 +61,6 @@ __all__ = [
     "STABILITY_COLOUR", "THEMES", "THIN_LINE_WIDTH", "TITLE_SIZE", "RunView", "_rgb",
     "annotations", "colour", "cursor_index", "cursor_trace", "differs_labels", "events",
     "fmt", "lengths", "loss_figure", "loss_range", "loss_slot", "lr_figure", "lr_slot",
-    "minimum_trace", "path_figure", "path_slot", "pitfall_figure", "range_test_figure",
-    "shows_momentum", "slot_indices", "stability_shapes", "step_labels", "summary",
-    "surface_image", "surface_trace", "with_marks"]
+    "minimum_trace", "modebar_orientation", "path_figure", "path_slot", "pitfall_figure",
+    "range_test_figure", "shows_momentum", "slot_indices", "stability_shapes", "step_labels",
+    "summary", "surface_image", "surface_trace", "with_marks"]

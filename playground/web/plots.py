@@ -19,8 +19,9 @@ from ..config import SECTIONS, page_path
 from . import lesson_view, state
 from .controls import PARAM_VALUES, read_form
 from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure,
-                      lr_slot, minimum_trace, path_figure, path_slot, shows_momentum,
-                      stability_shapes, step_labels, surface_trace, with_marks)
+                      lr_slot, minimum_trace, modebar_orientation, path_figure, path_slot,
+                      shows_momentum, stability_shapes, step_labels, surface_trace,
+                      with_marks)
 from .comparison import DEFAULT_THRESHOLD, legend, table
 from .components import number
 from .figure_3d import surface_3d
@@ -230,6 +231,7 @@ def figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: b
     lr["layout"]["yaxis"]["type"] = "log" if log_y else "linear"
     lr["layout"]["yaxis"]["autorange"] = True  # a scrub (assets/scrub.js) may have fixed it
     lr["layout"]["yaxis2"]["visible"] = shows_momentum(runs)
+    lr["layout"]["modebar"]["orientation"] = modebar_orientation(shows_momentum(runs))
     loss["layout"]["yaxis"]["range"] = loss_range(runs)
     loss["layout"]["yaxis"]["title"]["text"] = loss_title(runs)
     for i, trace in enumerate(path_slot(current, theme)):
