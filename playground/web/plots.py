@@ -220,7 +220,8 @@ def figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: b
                 patch["data"][width * view.slot + i]["name"] = view.label
         patch["layout"]["annotations"] = notes
     steps = steps_of(runs)  # the configured steps, ticked
-    for key, value in step_ticks(steps, step_labels(shows_momentum(runs))).items():
+    momentum = shows_momentum(runs)
+    for key, value in step_ticks(steps, step_labels(momentum)).items():
         lr["layout"]["xaxis"][key] = value
     for key, value in step_ticks(steps).items():
         loss["layout"]["xaxis"][key] = value
@@ -230,9 +231,9 @@ def figure_updates(runs, theme: str, log_y: bool, full: bool, surface_changed: b
             loss["layout"]["yaxis"][key] = value
     lr["layout"]["yaxis"]["type"] = "log" if log_y else "linear"
     lr["layout"]["yaxis"]["autorange"] = True  # a scrub (assets/scrub.js) may have fixed it
-    lr["layout"]["yaxis2"]["visible"] = shows_momentum(runs)
-    lr["layout"]["modebar"]["orientation"] = modebar_orientation(shows_momentum(runs))
-    loss["layout"]["yaxis"]["range"] = loss_range(runs)
+    lr["layout"]["yaxis2"]["visible"] = momentum
+    lr["layout"]["modebar"]["orientation"] = modebar_orientation(momentum)
+    loss["layout"]["yaxis"]["range"] = rng
     loss["layout"]["yaxis"]["title"]["text"] = loss_title(runs)
     for i, trace in enumerate(path_slot(current, theme)):
         path["data"][2 + i] = _compact(trace)
