@@ -6,6 +6,7 @@ import pytest
 from browser_helpers import js, lecture, open_page, steady, wait_until
 
 from playground import lessons
+from playground.web import lesson_view
 
 pytestmark = pytest.mark.browser
 
@@ -90,26 +91,43 @@ def open_lesson(page, lesson):
               "&& Array.from(document.querySelectorAll('.js-plotly-plot')).every("
               "function (g) { return g._fullLayout && g.data && g.data.length; })"),
         timeout=30, page=page)
+    if lesson.open_panel:  # and the panel the lesson opens, drawn
+        wait_until(lambda: js(page, "var gd = document.querySelector(%r);"
+                                    "return !!(gd && gd._fullLayout && gd.data.length)"
+                              % picture(lesson)), timeout=30, page=page)
     steady(page)  # the last relayout (axes, annotations) of each plot
 
 
+def picture(lesson) -> str:
+    """The CSS selector of what carries the lesson's claim: its three plots, or the plot of
+    the panel it opens (``open_panel``)."""
+    if lesson.open_panel:
+        return f"#{lesson_view.PANEL_IDS[lesson.open_panel]} .js-plotly-plot"
+    return ".plot"
+
+
 def claim_on_first_screen(page, lesson) -> str | None:
-    """What keeps the lesson's claim (or its plots) off the first screen, if anything."""
+    """What keeps the lesson's claim (or its picture: its plots, or the plot area of the
+    panel it opens) off the first screen, if anything."""
     assert page.find_element("#lesson-claim").text == lesson.summary
     assert not page.find_element("#lesson-details").get_attribute("open")  # folded away
     box = page.driver.execute_script(
         "var claim = document.getElementById('lesson-claim');"
         "var r = claim.getBoundingClientRect();"
-        "var plots = Array.from(document.querySelectorAll('.plot')).map("
-        "  function (p) { return p.getBoundingClientRect().bottom; });"
+        "var inner = arguments[1];"  # a panel's plot: its plot area
+        "var plots = Array.from(document.querySelectorAll(arguments[0])).map(function (p) {"
+        "  var area = inner ? p.querySelector('.nsewdrag') : p;"
+        "  return area.getBoundingClientRect().bottom; });"
         "return {top: r.top, bottom: r.bottom, plots: Math.max.apply(null, plots),"
         "        height: window.innerHeight,"
         "        font: parseFloat(getComputedStyle(claim).fontSize),"
-        "        body: parseFloat(getComputedStyle(document.body).fontSize)};")
+        "        body: parseFloat(getComputedStyle(document.body).fontSize)};",
+        picture(lesson), bool(lesson.open_panel))
     if not 0 <= box["top"] < box["bottom"] <= box["height"]:
         return f"claim at {box['top']:.0f}-{box['bottom']:.0f}px of {box['height']}"
     if box["plots"] > box["height"] + TOLERANCE:
-        return f"plots end at {box['plots']:.0f}px of {box['height']}"
+        return f"{'plots' if not lesson.open_panel else lesson.open_panel + ' plot'} end " \
+               f"at {box['plots']:.0f}px of {box['height']}"
     if box["font"] < 1.1 * box["body"]:
         return "the claim is not set larger than the text around it"
     return None

@@ -19,7 +19,7 @@ from .style import FONT_FAMILY, FONT_SIZE, LINE_WIDTH, STABILITY_COLOUR, THEMES,
 
 HEIGHT = 380
 """px of the figure without the strip of good-lr bands."""
-MARGIN = {"l": 80, "r": MODEBAR_MARGIN, "t": 62, "b": 60}
+MARGIN = {"l": 80, "r": MODEBAR_MARGIN, "t": 80, "b": 60}
 """The top margin holds the title and, under it, the current lr's label; the strip of
 bands is added to it."""
 BAND_ROW = 24
@@ -154,8 +154,10 @@ def sensitivity_figure(analyses: list[tuple[str, int, dict]], theme: str = "ligh
               "height": HEIGHT + rows_px, "hovermode": "closest", "clickmode": "event",
               "font": {"family": FONT_FAMILY, "size": FONT_SIZE - 1, "color": t["font"]},
               "margin": {**MARGIN, "t": MARGIN["t"] + rows_px},
-              "title": {"text": f"{metric.capitalize()} loss against the lr; bars: the lrs "
-                                f"whose final loss is ≤ {fmt(target)}",
+              # the bars' meaning as a subtitle: a line of its own, which fits a phone
+              "title": {"text": f"{metric.capitalize()} loss against the lr",
+                        "subtitle": {"text": "bars: the lrs whose final loss is ≤ "
+                                             f"{fmt(target)}"},
                         "x": 0.02, "y": 1, "yref": "container", "yanchor": "top",
                         "pad": {"t": 12}},
               "legend": {"orientation": "h", "x": 0, "y": -0.22, "yanchor": "top",

@@ -7,13 +7,14 @@ address. Its marks describe its own runs only, so they are drawn while the runs 
 exactly the lesson's, and the first change of the runs redraws without them (the
 ``lesson-marks`` store holds the name of the lesson whose marks are on the plots, or
 False); a new theme redraws them in its colours. A lesson whose picture is in a folded panel
-(``Lesson.open_panel``) opens that panel as the page loads.
+(``Lesson.open_panel``) has that panel under its claim, above the plots (page.py), and
+opens it as the page loads.
 """
 from __future__ import annotations
 
 import json
 
-from dash import Input, Output, State, clientside_callback, dcc, html
+from dash import Input, Output, clientside_callback, dcc, html
 
 from .. import lessons, tools
 from ..config import resolve
@@ -55,8 +56,6 @@ def marked_figures(figures: dict, lesson, runs, theme: str) -> dict:
 
 PANEL_IDS = {"sensitivity": "sensitivity-tool"}
 """The element of each folded panel a lesson can open (``lessons.PANELS``)."""
-PANEL_TITLES = {"sensitivity": "Loss against the lr"}
-"""What the lesson panel's link to the opened panel says."""
 
 
 def store(lesson, marked: bool):
@@ -73,20 +72,15 @@ def lesson_panel(lesson):
     """The lesson above the plots: its claim as the headline, and folded away under the
     lesson's title its two sentences, a reference to read next and a link back to its
     exact setup. A lesson that opens a folded panel (``open_panel``) also says so to the
-    page (the ``lesson-open-panel`` store) and has a link down to the panel beside its
-    title."""
+    page (the ``lesson-open-panel`` store)."""
     if lesson is None:
         return None
     number = list(lessons.LESSONS).index(lesson.name) + 1
-    # a lesson whose picture is in a folded panel: the page opens it, and a link on the
-    # lesson's second line scrolls down to it
-    jump = [html.Button(f"{PANEL_TITLES[lesson.open_panel]} ↓", id="lesson-jump",
-                        className="lesson-jump"),
-            dcc.Store(id="lesson-open-panel", data=lesson.open_panel)] \
+    opens = [dcc.Store(id="lesson-open-panel", data=lesson.open_panel)] \
         if lesson.open_panel else []
     return html.Section([
         html.P(lesson.summary, className="lesson-claim", id="lesson-claim"),
-        *jump,
+        *opens,
         html.Details([
             html.Summary([html.Span(f"Lesson {number}: {lesson.title}",
                                     className="lesson-title"),
@@ -132,13 +126,3 @@ for _panel, _element in PANEL_IDS.items():
             return panel === %r ? true : window.dash_clientside.no_update;
         }""" % _panel,
         Output(_element, "open"), Input("lesson-open-panel", "data"))
-
-# The lesson's link to the panel it opened: scroll the panel into view.
-clientside_callback(
-    """function (clicks, panel) {
-        var el = document.getElementById(%s[panel]);
-        if (clicks && el) { el.open = true; el.scrollIntoView({block: 'start'}); }
-        return window.dash_clientside.no_update;
-    }""" % json.dumps(PANEL_IDS),
-    Output("lesson-jump", "className"), Input("lesson-jump", "n_clicks"),
-    State("lesson-open-panel", "data"), prevent_initial_call=True)

@@ -66,6 +66,13 @@ def _layout(items: tuple[tuple[str, str], ...]):
     figures = plots.figures_for(runs, theme)
     if marked:
         figures = lesson_view.marked_figures(figures, lesson, runs, theme)
+    # a lesson whose picture is a folded panel (open_panel) has that panel first, under
+    # its claim: the picture that carries the claim is on the first screen
+    panels = {"sensitivity": sensitivity.panel()}
+    lead = panels.pop(lesson.open_panel) if lesson is not None and lesson.open_panel \
+        else None
+    if lead is not None:
+        lead.className += " lesson-lead"
     return html.Div([
         pins.store(pinned),
         lesson_view.store(lesson, marked),
@@ -80,12 +87,13 @@ def _layout(items: tuple[tuple[str, str], ...]):
             html.Section([
                 lesson_view.lesson_panel(lesson),
                 comparison.legend_block(runs, theme),
+                lead,
                 plots.plots(figures, lesson_view.lr_options(lesson) if marked else []),
                 browser.animation_bar(),
                 plots.status_line(runs[0]),
                 comparison.table_block(runs),
                 tool_panels.explore_panel(runs),
-                sensitivity.panel(),
+                *panels.values(),
                 exports.extras(current),
             ], className="results"),
         ], className="main"),

@@ -24,7 +24,7 @@ METRICS = [{"label": "final loss", "value": "final"}, {"label": "best loss", "va
 
 
 def panel():
-    """The folded panel under the plots."""
+    """The folded panel under the plots (above them when a lesson opens it: page.py)."""
     return html.Details([
         html.Summary("Loss against the lr (sensitivity)", id="sensitivity-summary"),
         html.P("Every lr from 1e-5 to 10 for the current run and each pinned one: too "
