@@ -499,6 +499,25 @@
 
   // --- Lecture mode ----------------------------------------------------------------------
 
+  /* Plots other than the run's three whose type lecture mode enlarges too: the "Loss
+     against the lr" panel's (a lesson may lead with it). It is drawn when the panel opens,
+     so it is hooked when it appears: each of its draws in lecture mode enlarges it (a
+     draw of a figure already enlarged changes nothing). */
+  var LECTURE_ALSO = ["sensitivity-graph"];
+  function hookAlso() {
+    LECTURE_ALSO.forEach(function (id) {
+      var gd = plot(id);
+      if (!gd || !gd.on || gd._lectureHooked) { return; }
+      gd._lectureHooked = true;
+      gd.on("plotly_afterplot", function () {
+        if (document.body.classList.contains("lecture")) { enlarge(gd, true); }
+        toolbar(gd);
+      });
+    });
+  }
+  new MutationObserver(hookAlso).observe(document.documentElement,
+                                         {childList: true, subtree: true});
+
   /* Every font size in a layout ("font.size", "title.font.size", "annotations[0].font.size",
      ...): the figures set most of them, so the base font alone would change little. */
   function fontSizes(layout) {
@@ -596,7 +615,7 @@
     var button = document.getElementById("lecture-toggle");
     if (button) { button.textContent = on ? "Leave lecture mode" : "Lecture mode"; }
     hook();
-    GRAPH_IDS.forEach(function (id) { enlarge(plot(id), on); });
+    GRAPH_IDS.concat(LECTURE_ALSO).forEach(function (id) { enlarge(plot(id), on); });
     window.dispatchEvent(new Event("resize"));  // the plots take the freed width
   }
 

@@ -164,3 +164,39 @@ def test_in_the_dark_theme_every_plot_colour_stands_out(blank_page):
             continue  # drawn over the contour map, not the paper
         assert contrast(fill, "rgb(21, 24, 28)") >= 4.5, key
     assert page.get_logs() == []
+
+
+def test_lecture_mode_enlarges_the_panel_a_lesson_leads_with_and_keeps_it_on_a_redraw(
+        blank_page):
+    """The band lesson leads with the "Loss against the lr" panel: lecture mode enlarges
+    its plot's texts as the run's, also after the server redraws it (the other metric),
+    and leaving puts them back."""
+    from playground import lessons
+    page = blank_page
+    page.driver.set_window_size(1366, 768)
+    open_page(page, lessons.lesson_path(lessons.LESSONS["lr-band"]))
+    graph = "var gd = document.querySelector('#sensitivity-graph .js-plotly-plot');"
+
+    def drawn(metric):
+        wait_until(lambda: js(page, graph + "return !!(gd && gd._fullLayout && "
+                                            "gd.layout.yaxis.title.text.startsWith(arguments[0]))",
+                              metric))
+        steady(page)
+        return {key: size for key, size, _ in js(page, TEXTS, ["sensitivity-graph"])}
+
+    before = drawn("final")
+    assert any(k.endswith("|target 0.001") for k in before)  # an annotation
+    assert any("gtitle" in k for k in before)
+    lecture(page, True)
+    after = drawn("final")
+    assert set(before) <= set(after)
+    for key in before:
+        assert 1.2 <= after[key] / before[key] <= 1.4, key
+    page.driver.find_element("css selector", "#sensitivity-metric input[value=best]").click()
+    best = drawn("best")  # a new figure from the server, at the page's sizes
+    title = [k for k in best if "gtitle" in k]
+    assert title and best[title[0]] == after[[k for k in after if "gtitle" in k][0]]
+    lecture(page, False)
+    back = drawn("best")
+    assert back[title[0]] == before[[k for k in before if "gtitle" in k][0]]
+    assert page.get_logs() == []

@@ -20,10 +20,11 @@ from .style import FONT_FAMILY, FONT_SIZE, LINE_WIDTH, STABILITY_COLOUR, THEMES,
 HEIGHT = 380
 """px of the figure without the strip of good-lr bands."""
 MARGIN = {"l": 80, "r": MODEBAR_MARGIN, "t": 80, "b": 60}
-"""The top margin holds the title and, under it, the current lr's label; the strip of
-bands is added to it."""
-BAND_ROW = 24
-"""px per run in the strip of good-lr bands."""
+"""The top margin holds the title, its subtitle and, under them, the current lr's label;
+the strip of bands is added to it."""
+BAND_ROW = 28
+"""px per run in the strip of good-lr bands: room for a label in lecture mode's type (1.3x,
+assets/animate.js)."""
 BAND_WIDTH = 9
 """px: the thickness of a band's bar."""
 
