@@ -103,6 +103,16 @@ def test_a_step_axis_ends_at_the_last_step_and_ticks_it(steps):
     assert gaps.min() >= 0.6 * gaps[:-1].max(initial=gaps.min())  # no two labels crowd
 
 
+@pytest.mark.parametrize("steps,labels", [(500, 4), (500, 6), (1000, 4), (300, 4), (600, 4),
+                                          (2000, 4), (150, 4)])
+def test_a_step_axis_whose_end_is_a_round_step_labels_evenly(steps, labels):
+    """The lr plot beside its momentum axis carries at most 4 step labels: 500 steps read
+    0, 250, 500 (not 0, 200, 500, whose last gap looks like a missing label)."""
+    vals = step_ticks(steps, labels)["tickvals"]
+    assert vals[0] == 0 and vals[-1] == steps and 3 <= len(vals) <= labels + 1
+    assert len(set(np.diff(vals))) == 1, vals
+
+
 def test_the_pitfall_plot_spans_the_configured_steps():
     config = {**BOWL, "steps": 480}
     out = tools.resume_without_scheduler_state(config, 200)

@@ -631,7 +631,7 @@ def test_the_lr_plot_with_its_momentum_axis_carries_fewer_step_labels_drawn_or_p
     assert F.shows_momentum(runs)
     lr_fig, loss_fig, _ = figure_updates(runs, "light", False, True, False)
     lr_ticks = lr_fig.layout.xaxis.tickvals
-    assert list(lr_ticks) == [0, 200, 500] and len(loss_fig.layout.xaxis.tickvals) == 6
+    assert list(lr_ticks) == [0, 250, 500] and len(loss_fig.layout.xaxis.tickvals) == 6
     lr_patch, loss_patch, _ = figure_updates(runs, "light", False, False, False)
     assert _assigned(lr_patch, "layout", "xaxis", "tickvals") == list(lr_ticks)
     assert len(_assigned(loss_patch, "layout", "xaxis", "tickvals")) == 6

@@ -83,12 +83,27 @@ def _nice(rough: float) -> float:
     return next(m * p for m in (1, 2, 2.5, 5, 10) if m * p >= rough)
 
 
+def _even_tick(steps: int, dtick: int) -> int:
+    """``dtick``, or a round step up to 2.5 times it that divides ``steps`` into at least
+    two spans (so the last step is a round tick too and the labels stand evenly spaced:
+    500 steps as 0, 250, 500 rather than 0, 200, 500)."""
+    if steps % dtick == 0:
+        return dtick
+    for m in (2, 2.5, 5, 10):
+        p = 10 ** math.floor(math.log10(dtick))
+        d = m * p
+        if dtick < d <= 2.5 * dtick and d == int(d) and steps % d == 0 and steps // d >= 2:
+            return int(d)
+    return dtick
+
+
 def step_ticks(steps: int, labels: int = STEP_TICKS) -> dict:
     """A step axis from 0 to ``steps``: round ticks (0, 100, 200, ...) and the last step
     itself, at most about ``labels`` of them, a round tick too close to the last dropped
-    so their labels never touch."""
+    so their labels never touch; where a slightly coarser round step ends on the last
+    step, that one (evenly spaced labels)."""
     steps = max(int(steps), 1)
-    dtick = max(1, int(_nice(steps / labels))) if steps >= labels else 1
+    dtick = _even_tick(steps, max(1, int(_nice(steps / labels)))) if steps >= labels else 1
     vals = [v for v in range(0, steps, dtick) if steps - v >= 0.6 * dtick or v == 0]
     if vals[-1] != steps:
         vals.append(steps)
