@@ -145,9 +145,10 @@
   /* The edit that gives a plot's axis (`name`: "xaxis", "yaxis") a new range, its
      settings kept first (letGo puts them back). The first change in a scrub also fixes
      the range and sets the ticks: a log axis's whole decades, labelled as the server
-     labels them (decadeTicks), a linear one's Plotly's own. After it, a change of the
-     range alone costs Plotly ~6 ms, where one that touches the ticks too costs ~25: a log
-     axis's ticks change again only when the span needs other decades labelled. */
+     labels them (logTicks), a linear one's Plotly's own. After it, a change of the range
+     alone costs Plotly ~6 ms, where one that touches the ticks too costs ~25: a log axis's
+     ticks change again only when the span needs other labels (other decades, or 1-2-5
+     under three decades). */
   function axisChange(gd, name, range) {
     var entry = savedOf(gd), first = !(entry && (name + ".range") in entry.axis), edit = {};
     entry = save(gd, [name + ".range", name + ".autorange", name + ".tickmode",
@@ -155,8 +156,8 @@
     edit[name + ".range"] = range;
     if (first) { edit[name + ".autorange"] = false; }
     if (gd._fullLayout[name].type === "log") {
-      var ticks = decadeTicks(range);
-      if (entry.every !== ticks.every) {  // the first change, or a span needing other decades
+      var ticks = logTicks(range);
+      if (entry.every !== ticks.every) {  // the first change, or other labels needed
         entry.every = ticks.every;
         edit[name + ".tickmode"] = "array";
         edit[name + ".tickvals"] = ticks.vals;
@@ -168,19 +169,24 @@
     return edit;
   }
 
-  /* A log axis's labelled ticks for a range (log10 units), as the server labels three
-     decades or more (playground/web/figure_base.py log_ticks): whole decades, every
-     `every`-th so that at most LOG_LABELS show, written as decade_text writes them. (A
-     scrub keeps these for all its ranges, set once: the 1-2-5 labels the server gives
-     under three decades come back at rest.) */
+  /* A log axis's labelled ticks for a range (log10 units), as the server labels them
+     (playground/web/figure_base.py log_ticks): with three whole decades or more inside,
+     whole decades, every `every`-th so that at most LOG_LABELS show; with fewer, 1, 2 and
+     5 times each power of ten (`every` "125"); written as decade_text writes them. The
+     arrays hold every decade an axis can show (Plotly draws those inside the range), so a
+     change of the range alone keeps them: they change only with `every`. */
   var LOG_LABELS = 7, DECADES = [-46, 40];
-  function decadeTicks(range) {
-    var every = Math.max(1, Math.ceil(Math.abs(range[1] - range[0]) / LOG_LABELS));
+  function logTicks(range) {
+    var a = Math.min(range[0], range[1]), b = Math.max(range[0], range[1]);
+    var inside = Math.floor(b + 1e-9) - Math.ceil(a - 1e-9) + 1;
+    var every = inside >= 3 ? Math.max(1, Math.ceil((b - a) / LOG_LABELS)) : "125";
     var vals = [], text = [];
     for (var e = DECADES[0]; e <= DECADES[1]; e++) {
-      if (e % every === 0) {
-        vals.push(Math.pow(10, e));
-        text.push(e >= -2 && e <= 3 ? Math.pow(10, e).toFixed(Math.max(0, -e)) : "1e" + e);
+      var mantissas = every === "125" ? [1, 2, 5] : e % every === 0 ? [1] : [];
+      for (var k = 0; k < mantissas.length; k++) {
+        var v = mantissas[k] * Math.pow(10, e);
+        vals.push(v);
+        text.push(e >= -2 && e <= 3 ? v.toFixed(Math.max(0, -e)) : mantissas[k] + "e" + e);
       }
     }
     return {every: every, vals: vals, text: text};

@@ -1,7 +1,7 @@
 """Scrubbing in a real browser: while a slider (the lr's, a parameter's, the steps') is
 dragged the plots follow it from one sweep (no server round trip per position); let go,
 they hold the exact run."""
-import re
+import math
 import time
 
 import numpy as np
@@ -9,8 +9,9 @@ import pytest
 
 import playground
 from bench.page_scrub import devtools_mouse
-from browser_helpers import set_input, wait_until
+from browser_helpers import open_page, set_input, wait_until
 from playground.web import scrub, state
+from playground.web.figure_base import log_ticks
 from playground.web.figure_loss import loss_range
 from playground.web.form import DEFAULT_CONFIG
 from playground.web.runs import RunView
@@ -196,23 +197,33 @@ var out = [];
 });
 return out;
 """
-DECADE = re.compile(r"^(0\.01|0\.1|1|10|100|1000|1e-?\d+)$")  # figure_base.decade_text
+LOSS_AXIS = ("var gd = document.querySelector('#loss-graph .js-plotly-plot');"
+             "return gd._fullLayout.yaxis.range;")
 
 
-def readable(labels: list[dict]) -> None:
+def readable(driver) -> list[str]:
     """Every y tick label of the lr and loss plots inside its plot and off its axis
-    title; the loss plot's whole decades written as the page writes them at rest."""
+    title; the loss plot's labels those the page gives that axis range at rest
+    (figure_base.log_ticks: whole decades from three decades on, else 1, 2, 5 times
+    them), written as it writes them. Returns the loss plot's labels."""
+    labels = driver.execute_script(Y_LABELS)
     assert labels
     for label in labels:
         assert label["inside"] and not label["on_title"], label
     loss = [label["text"] for label in labels if label["plot"] == "loss-graph"]
-    assert loss and all(DECADE.match(t) for t in loss), loss
+    lo, hi = sorted(driver.execute_script(LOSS_AXIS))
+    ticks = log_ticks(10 ** lo, 10 ** hi)
+    page = [t for v, t in zip(ticks["tickvals"], ticks["ticktext"])
+            if lo - 1e-6 <= math.log10(v) <= hi + 1e-6]
+    assert loss and sorted(loss) == sorted(page), (loss, page, [lo, hi])
+    return loss
 
 
 def test_held_at_any_lr_the_plots_axis_labels_read_as_they_do_at_rest(page):
     """While the lr slider is held, the axes follow the frames (decades of lr; a diverging
     run's loss climbing to 1e6): their labels stay inside the plot, off the axis title,
-    and the loss's read 1e4, 100, 1 (never 0.01x10^6); let go, the plot's own margins
+    and the loss's read as the page labels that range at rest (1e4, 100, 1, never
+    0.01x10^6; 1, 2, 5 under three decades); let go, the plot's own margins
     come back."""
     driver = page.driver
     driver.set_window_size(1366, 900)
@@ -231,20 +242,45 @@ def test_held_at_any_lr_the_plots_axis_labels_read_as_they_do_at_rest(page):
     wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
                and lr_box(page) < 1e-3)
     time.sleep(0.3)
-    readable(driver.execute_script(Y_LABELS))
+    readable(driver)
     x = move_by(driver, x, y, 8, 40)  # the far right: runs that diverge
     wait_until(lambda: lr_box(page) > 1)
     time.sleep(0.3)
-    held = driver.execute_script(Y_LABELS)
-    readable(held)
-    assert [lb["text"] for lb in held if lb["plot"] == "loss-graph"] != rest_loss
+    assert readable(driver) != rest_loss
     mouse(driver, "mouseReleased", x, y, 0)
     wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"],
                timeout=30)
     time.sleep(0.5)
     assert [m[1] for m in driver.execute_script(margins)] == [m[1] for m in at_rest] == [
         True, True]
-    readable(driver.execute_script(Y_LABELS))
+    readable(driver)
+
+
+def test_held_where_the_loss_spans_under_three_decades_its_axis_reads_1_2_5(blank_page):
+    """SGD on the bowl: its loss at rest falls twelve decades; held at the smallest lrs it
+    barely moves, and the loss axis the frames need spans under three decades. Its labels
+    are then 1, 2 and 5 times the powers of ten, as the page labels such a range at rest
+    (two decade labels alone would leave the loss unreadable)."""
+    page, driver = blank_page, blank_page.driver
+    driver.set_window_size(1366, 900)
+    open_page(page, "/?problem=quadratic_bowl&optimizer=sgd&optimizer.lr=0.1")
+    driver.execute_script("document.querySelector('.lr-slider').scrollIntoView("
+                          "{block: 'center'})")
+    assert len(readable(driver)) <= 8  # at rest: every other decade of twelve
+    x, y = driver.execute_script(
+        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    x = grab_and_move(driver, x, y, -8, 30)
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
+               and lr_box(page) < 2e-5)
+    time.sleep(0.3)
+    held = readable(driver)
+    assert any(t.lstrip("0.")[:1] in ("2", "5") for t in held), held
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == 500, timeout=30)
+    time.sleep(0.5)
+    readable(driver)
+    assert page.get_logs() == []
 
 
 SGD_PAGE = ("/?problem=elongated_valley&steps=200&optimizer=sgd&optimizer.lr=0.01"
