@@ -50,7 +50,7 @@ CAP = math.ceil(MAX_STEPS / SPAN) * SPAN
 
 
 from .layout import (_INDEX, _NF_MAIN, _NI_MAIN, FORMULA_F, FORMULA_I, _unpack,  # noqa: F401
-                     pack)  # (pack: the public packing)
+                     pack, pack_all)  # (pack, pack_all: the public packing)
 
 
 # --- The compiled run ---------------------------------------------------------------------
@@ -478,7 +478,7 @@ def simulate_strided(config: dict, stride: int, offset: int = 0) -> dict:
 def simulate_batch(configs: list[dict]) -> list[dict]:
     """Run several configs: in batches through the one compiled program."""
     runs = [resolve(c) for c in configs]
-    return run_packed([(*pack(run), run["steps"]) for run in runs])
+    return run_packed([(*vectors, run["steps"]) for vectors, run in zip(pack_all(runs), runs)])
 
 
 def warm_up() -> None:

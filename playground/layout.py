@@ -129,12 +129,54 @@ def pack(run: dict, sched_stride: int = 1, sched_offset: int = 0
         _BASE[dtype] = _base_vectors(dtype)
     fvec, ivec = (v.copy() for v in _BASE[dtype])
     for section in ("problem", "optimizer", "schedule"):
-        if section == "problem" and run["problem"]["name"] == formula.NAME:
-            _write_formula(fvec, ivec, run["problem"], dtype)
-            continue
-        _write(fvec, ivec, section, run[section]["name"], run[section])
+        _write_section(fvec, ivec, run, section, dtype)
     if run["warmup"]:
         _write(fvec, ivec, "warmup", "warmup", run["warmup"])
+    _write_run(fvec, ivec, run, sched_stride, sched_offset)
+    return fvec, ivec
+
+
+def pack_all(runs: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`pack` of each run, equal to it bit for bit, cheaper for runs alike (a sweep's
+    differ in one field): a run whose sections name the same entries as the run before it
+    (and that has a warmup where that one has) starts from a copy of that one's vectors,
+    and only its sections that differ are written again (each one whole)."""
+    dtype = np.dtype(_float_dtype())
+    out, prev = [], None
+    for run in runs:
+        if prev is not None and _alike(run, prev[0]):
+            fvec, ivec = (v.copy() for v in prev[1])
+            for section in ("problem", "optimizer", "schedule"):
+                if run[section] != prev[0][section]:
+                    _write_section(fvec, ivec, run, section, dtype)
+            if run["warmup"] != prev[0]["warmup"]:
+                _write(fvec, ivec, "warmup", "warmup", run["warmup"])
+            _write_run(fvec, ivec, run, 1, 0)
+        else:
+            fvec, ivec = pack(run)
+        out.append((fvec, ivec))
+        prev = (run, (fvec, ivec))
+    return out
+
+
+def _alike(run: dict, other: dict) -> bool:
+    """Whether ``run`` names the same entries as ``other`` and has a warmup where it has:
+    then packing it writes the same slots."""
+    return all(run[s]["name"] == other[s]["name"] for s in ("problem", "optimizer",
+                                                            "schedule")) \
+        and bool(run["warmup"]) == bool(other["warmup"])
+
+
+def _write_section(fvec, ivec, run: dict, section: str, dtype) -> None:
+    """A run's problem, optimizer or schedule (a typed surface: its program)."""
+    if section == "problem" and run["problem"]["name"] == formula.NAME:
+        _write_formula(fvec, ivec, run["problem"], dtype)
+    else:
+        _write(fvec, ivec, section, run[section]["name"], run[section])
+
+
+def _write_run(fvec, ivec, run: dict, sched_stride: int, sched_offset: int) -> None:
+    """The run's own slots: start, steps, clipping, warmup length, strides, the choices."""
     clip = run.get("clip_grad_norm") or {"max_norm": math.inf, "norm_type": 2.0}
     _write(fvec, ivec, "run", "run", {
         "start": run["start"], "steps": run["steps"], "max_norm": clip["max_norm"],
@@ -142,7 +184,6 @@ def pack(run: dict, sched_stride: int = 1, sched_offset: int = 0
         "warmup_steps": run["warmup"]["steps"] if run["warmup"] else 0,
         "sched_stride": sched_stride, "sched_offset": sched_offset,
         **{sec: _INDEX[sec].index(run[sec]["name"]) for sec in _INDEX}})
-    return fvec, ivec
 
 
 def _write_formula(fvec, ivec, problem: dict, dtype) -> None:

@@ -103,7 +103,8 @@ def run_resolved(runs: list[dict]) -> list[dict]:
     """``simulate``'s results of runs already resolved (``config.resolve``), batched as a
     sweep's: for a caller that resolved each value itself (the page's scrub keeps the runs
     and skips the values the config refuses, resolving each once)."""
-    return engine.run_packed([(*engine.pack(run), run["steps"]) for run in runs])
+    return engine.run_packed([(*vectors, run["steps"])
+                              for vectors, run in zip(engine.pack_all(runs), runs)])
 
 
 def log_range(low: float, high: float, n: int) -> list[float]:

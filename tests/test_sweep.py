@@ -178,3 +178,29 @@ def test_a_decaying_schedule_reaches_the_target_from_a_wider_band_of_lrs():
     decades = lambda b: np.log10(b[1] / b[0])  # noqa: E731
     assert constant is not None and cosine is not None
     assert cosine[1] > 10 * constant[1] and decades(cosine) > 2 * decades(constant)
+
+
+def test_runs_packed_together_are_packed_as_each_alone():
+    """``pack_all`` (a sweep's and a batch's packing) gives each run's vectors bit for bit
+    as ``pack`` of the run alone: over a sweep's values, and where the next run names
+    other entries, drops or adds a warmup, clips, or is a typed surface."""
+    from playground.config import resolve
+    from playground.sweeps import with_field
+    base = resolve(ROSENBROCK_ADAM)
+    lrs = [resolve(with_field(ROSENBROCK_ADAM, base, "optimizer.lr", v)) for v in (1e-3, 0.1)]
+    betas = [resolve(with_field(ROSENBROCK_ADAM, base, "optimizer.betas.0", v))
+             for v in (0.5, 0.95)]
+    typed = [resolve({"problem": {"name": "formula", "f": f}, "steps": 20})
+             for f in ("x^2 + 3*y^2", "(x - 1)^2 + y^4", "(x - 1)^2 + y^4")]
+    runs = [*lrs, *betas, resolve(NOISY_SGD), resolve({**NOISY_SGD, "warmup": {"steps": 9}}),
+            resolve({**NOISY_SGD, "clip_grad_norm": {"max_norm": 1.0}}),
+            resolve({**NOISY_SGD, "schedule": {"name": "StepLR", "step_size": 7}}),
+            resolve(PLATEAU_RMSPROP), *typed, *lrs,
+            resolve({**ROSENBROCK_ADAM, "warmup": {"steps": 10}, "start": [0.5, -1.0]}),
+            resolve({**ROSENBROCK_ADAM, "warmup": None})]
+    together = engine.pack_all(runs)
+    assert len(together) == len(runs)
+    for run, (fvec, ivec) in zip(runs, together):
+        alone = engine.pack(run)
+        assert fvec.dtype == alone[0].dtype and ivec.dtype == alone[1].dtype
+        assert fvec.tobytes() == alone[0].tobytes() and ivec.tobytes() == alone[1].tobytes()

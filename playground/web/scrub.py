@@ -168,7 +168,7 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     valid = [r is not None for r in runs]
     swept = iter(state.sweep_runs([r for r in runs if r is not None]))
     results = [next(swept) if ok else None for ok in valid]
-    pinned = state.runs(current, pins)[1:]
+    pinned = state.runs(current, pins)[1:] if pins else []
     steps_of = [r["steps"] if r is not None else None for r in runs]
     longest = max([n for n in steps_of if n is not None] + [run["steps"]]) \
         if field == "steps" else run["steps"]
