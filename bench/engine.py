@@ -465,7 +465,8 @@ def main() -> None:
     phases = {
         "resolve the 64 configs": lambda: [resolve(with_field(CONFIG, base, "optimizer.lr", v))
                                            for v in lrs],
-        "pack the 64 runs": lambda: [engine.pack(run) for run in runs],
+        "pack the 64 runs (pack_all)": lambda: engine.pack_all(runs),
+        "(each packed alone: pack)": lambda: [engine.pack(run) for run in runs],
         f"compiled program ({len(chunks)} calls, to the last result)": lambda: (
             jax.block_until_ready([engine._run_many(*args) for args in chunks])),
         "device -> NumPy + 64 result dicts": lambda: [

@@ -132,7 +132,7 @@ def pack(run: dict, sched_stride: int = 1, sched_offset: int = 0
         _write_section(fvec, ivec, run, section, dtype)
     if run["warmup"]:
         _write(fvec, ivec, "warmup", "warmup", run["warmup"])
-    _write_run(fvec, ivec, run, sched_stride, sched_offset)
+    _write(fvec, ivec, "run", "run", _run_values(run, sched_stride, sched_offset))
     return fvec, ivec
 
 
@@ -144,18 +144,20 @@ def pack_all(runs: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
     dtype = np.dtype(_float_dtype())
     out, prev = [], None
     for run in runs:
+        values = _run_values(run, 1, 0)
         if prev is not None and _alike(run, prev[0]):
-            fvec, ivec = (v.copy() for v in prev[1])
+            fvec, ivec = (v.copy() for v in prev[2])
             for section in ("problem", "optimizer", "schedule"):
                 if run[section] != prev[0][section]:
                     _write_section(fvec, ivec, run, section, dtype)
             if run["warmup"] != prev[0]["warmup"]:
                 _write(fvec, ivec, "warmup", "warmup", run["warmup"])
-            _write_run(fvec, ivec, run, 1, 0)
+            if values != prev[1]:
+                _write(fvec, ivec, "run", "run", values)
         else:
             fvec, ivec = pack(run)
         out.append((fvec, ivec))
-        prev = (run, (fvec, ivec))
+        prev = (run, values, (fvec, ivec))
     return out
 
 
@@ -175,15 +177,15 @@ def _write_section(fvec, ivec, run: dict, section: str, dtype) -> None:
         _write(fvec, ivec, section, run[section]["name"], run[section])
 
 
-def _write_run(fvec, ivec, run: dict, sched_stride: int, sched_offset: int) -> None:
-    """The run's own slots: start, steps, clipping, warmup length, strides, the choices."""
+def _run_values(run: dict, sched_stride: int, sched_offset: int) -> dict:
+    """The values of the run's own slots: start, steps, clipping, warmup length, strides,
+    the choices."""
     clip = run.get("clip_grad_norm") or {"max_norm": math.inf, "norm_type": 2.0}
-    _write(fvec, ivec, "run", "run", {
-        "start": run["start"], "steps": run["steps"], "max_norm": clip["max_norm"],
-        "norm_type": math.inf if clip["norm_type"] == INF_NORM else clip["norm_type"],
-        "warmup_steps": run["warmup"]["steps"] if run["warmup"] else 0,
-        "sched_stride": sched_stride, "sched_offset": sched_offset,
-        **{sec: _INDEX[sec].index(run[sec]["name"]) for sec in _INDEX}})
+    return {"start": run["start"], "steps": run["steps"], "max_norm": clip["max_norm"],
+            "norm_type": math.inf if clip["norm_type"] == INF_NORM else clip["norm_type"],
+            "warmup_steps": run["warmup"]["steps"] if run["warmup"] else 0,
+            "sched_stride": sched_stride, "sched_offset": sched_offset,
+            **{sec: _INDEX[sec].index(run[sec]["name"]) for sec in _INDEX}}
 
 
 def _write_formula(fvec, ivec, problem: dict, dtype) -> None:
