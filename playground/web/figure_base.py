@@ -89,8 +89,8 @@ def _even_tick(steps: int, dtick: int) -> int:
     500 steps as 0, 250, 500 rather than 0, 200, 500)."""
     if steps % dtick == 0:
         return dtick
+    p = 10 ** math.floor(math.log10(dtick))
     for m in (2, 2.5, 5, 10):
-        p = 10 ** math.floor(math.log10(dtick))
         d = m * p
         if dtick < d <= 2.5 * dtick and d == int(d) and steps % d == 0 and steps // d >= 2:
             return int(d)
