@@ -210,7 +210,7 @@ class _Notes:
         down = -2 - ROW_PX * self.rows
         self.rows += len(lines)
         where = {"xref": "paper", "x": 0.99, "xanchor": "right"} if x is None else \
-            _beside(x / max(self.span, 1), x, max(map(len, lines)) * NOTE_CHAR_PX + 8)
+            _beside(x / max(self.span, 1), x, max(map(_note_px, lines)))
         self.items.append({**self._base(text, col), "text": "<br>".join(map(esc, lines)),
                            **where, "yref": "paper", "y": 1.0, "yshift": down,
                            "yanchor": "top"})
@@ -223,10 +223,15 @@ class _Notes:
                            "ax": 40, "ay": 40 if below else -30, "xanchor": "left"})
 
 
+def _note_px(line: str) -> float:
+    """About how wide a line of a row label is drawn, px (its padding included)."""
+    return len(line) * NOTE_CHAR_PX + 8
+
+
 def _lines(text: str) -> list[str]:
     """A row label's lines: itself, or two when it is wider than the narrowest plot area
     (broken after its first colon, else at the space nearest its middle)."""
-    if len(text) * NOTE_CHAR_PX + 8 <= PLOT_AREA_PX or " " not in text:
+    if _note_px(text) <= PLOT_AREA_PX or " " not in text:
         return [text]
     if ": " in text:
         head, tail = text.split(": ", 1)
