@@ -120,6 +120,10 @@ def _base_vectors(dtype) -> tuple[np.ndarray, np.ndarray]:
 _BASE: dict = {}
 
 
+_ENTRIES = ("problem", "optimizer", "schedule")
+"""The sections of a run that name an entry of a registry (each packed by its entry)."""
+
+
 def pack(run: dict, sched_stride: int = 1, sched_offset: int = 0
          ) -> tuple[np.ndarray, np.ndarray]:
     """A resolved config as (float vector, int vector) in the fixed layout (for the
@@ -128,7 +132,7 @@ def pack(run: dict, sched_stride: int = 1, sched_offset: int = 0
     if dtype not in _BASE:
         _BASE[dtype] = _base_vectors(dtype)
     fvec, ivec = (v.copy() for v in _BASE[dtype])
-    for section in ("problem", "optimizer", "schedule"):
+    for section in _ENTRIES:
         _write_section(fvec, ivec, run, section, dtype)
     if run["warmup"]:
         _write(fvec, ivec, "warmup", "warmup", run["warmup"])
@@ -147,7 +151,7 @@ def pack_all(runs: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
         values = _run_values(run, 1, 0)
         if prev is not None and _alike(run, prev[0]):
             fvec, ivec = (v.copy() for v in prev[2])
-            for section in ("problem", "optimizer", "schedule"):
+            for section in _ENTRIES:
                 if run[section] != prev[0][section]:
                     _write_section(fvec, ivec, run, section, dtype)
             if run["warmup"] != prev[0]["warmup"]:
@@ -164,8 +168,7 @@ def pack_all(runs: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
 def _alike(run: dict, other: dict) -> bool:
     """Whether ``run`` names the same entries as ``other`` and has a warmup where it has:
     then packing it writes the same slots."""
-    return all(run[s]["name"] == other[s]["name"] for s in ("problem", "optimizer",
-                                                            "schedule")) \
+    return all(run[s]["name"] == other[s]["name"] for s in _ENTRIES) \
         and bool(run["warmup"]) == bool(other["warmup"])
 
 
