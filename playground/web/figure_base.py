@@ -52,7 +52,10 @@ def axis(theme: str, title: str, *, steps: int | None = None, step_labels: int =
            "showgrid": True, "gridcolor": t["grid"], "gridwidth": 1, "zeroline": False,
            "showline": True, "linecolor": t["axis"], "linewidth": 1.5, "ticks": "outside",
            "tickcolor": t["axis"], "tickfont": {"size": FONT_SIZE - 1, "color": t["font"]},
-           "automargin": True, **kw}
+           "automargin": True,
+           # labels past the plot's div are clipped by its SVG anyway: Plotly's check for
+           # them ("hide past div") measures every label, ~10% of a redraw here
+           "ticklabeloverflow": "allow", **kw}
     if steps is not None:
         out.pop("rangemode", None)
         out.update(step_ticks(steps, step_labels or STEP_TICKS))
