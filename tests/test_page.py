@@ -13,7 +13,7 @@ from dash._utils import AttributeDict
 import app  # noqa: F401  (registers the callbacks)
 import playground
 from playground import lessons
-from playground.config import from_query, validate
+from playground.config import from_query, page_path, validate
 from playground.web import figures as fig
 from playground.web import form, page
 
@@ -258,6 +258,17 @@ def test_a_lesson_link_opens_its_runs_with_explanation_labels_and_marks():
     assert drops and sorted(sh.x0 for sh in loss.layout.shapes
                             if sh.line.dash == "dot") == sorted(drops)
     assert loss.data[-1].name == "cursor"
+
+
+def test_a_link_naming_only_a_lesson_opens_the_lessons_runs():
+    """``?lesson=<name>`` (short enough to write on a board) is the lesson's own link."""
+    lesson = lessons.LESSONS["step-decay"]
+    short, full = page.layout(lesson="step-decay"), page.layout(**_lesson_query("step-decay"))
+    assert _by_id(short, "lesson-marks").data == "step-decay"
+    assert _by_id(short, "page-query").data == _by_id(full, "page-query").data == \
+        page_path(lesson.config, list(lesson.pins))
+    assert _by_id(short, "loss-graph").figure == _by_id(full, "loss-graph").figure
+    assert not _by_id(short, "note").children
 
 
 def test_an_edited_lesson_link_keeps_the_explanation_but_draws_no_marks():

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 import segno
 import zxingcpp
-from browser_helpers import js, set_input, wait_until
+from browser_helpers import js, open_page, set_input, trace, wait_until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from selenium.webdriver.common.keys import Keys
 
+import playground
 from playground.lessons import LESSONS, lesson_path
 from playground.web import share
 
@@ -158,6 +159,27 @@ def test_the_code_on_screen_is_the_address_and_follows_a_control_change(page):
     after = page.driver.current_url
     assert after != before
     assert open_share(page) == [after]  # never the code of the run before
+    assert page.get_logs() == []
+
+
+@pytest.mark.browser
+def test_a_lesson_keeps_its_name_in_the_address_the_code_and_a_reload(blank_page):
+    """A lecturer writes ?lesson=sgdr on the board: the page opens the lesson's runs; after
+    a change the address still names the lesson, so the code on Share and a reload open
+    the same page, the lesson's claim above the changed run."""
+    page, lesson = blank_page, LESSONS["sgdr"]
+    open_page(page, "/?lesson=sgdr")
+    np.testing.assert_allclose(trace(page, "lr-graph", 0),
+                               playground.simulate(lesson.config)["lr"], rtol=1e-6)
+    set_input(page, "#lr", "0.5")
+    wait_until(lambda: "optimizer.lr=0.5" in page.driver.current_url)
+    address = page.driver.current_url
+    assert "lesson=sgdr" in address and "schedule=CosineAnnealingWarmRestarts" in address
+    assert open_share(page) == [address]
+    open_page(page, address[len(page.server_url):])
+    assert page.find_element("#lesson-claim").text == lesson.summary
+    assert trace(page, "lr-graph", 0)[0] == pytest.approx(0.5)
+    assert page.driver.current_url == address
     assert page.get_logs() == []
 
 

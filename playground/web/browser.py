@@ -87,9 +87,11 @@ clientside_callback(
     }""",
     Output("errors-sync", "data"), Input("errors", "data"))
 
-# The address always holds the whole state; replace it (no flood of history entries).
+# The address always holds the whole state (a lesson's name too: assets/address.js);
+# replace it (no flood of history entries).
 clientside_callback(
     """function (path) {
+        path = window.playgroundAddress(path);
         if (path && window.location.pathname + window.location.search !== path) {
             window.history.replaceState(null, '', path);
         }

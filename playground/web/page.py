@@ -48,7 +48,7 @@ __all__ = ["FORM_INPUTS", "MAX_PINS", "PARAM_VALUES", "STABLE_IDS", "_surface_ke
 def layout(**query):
     """The whole page for a query string (so a copied link rebuilds exactly that page);
     ``lesson=<name>`` adds that lesson's explanation, and its marks while the runs are
-    the lesson's own. The page is a function of the query alone, so the last pages asked
+    the lesson's own; a query of that alone opens the lesson's runs. The page is a function of the query alone, so the last pages asked
     for are kept (a hall opens the same few links: building one costs ~40 ms of a core,
     a kept one is only sent)."""
     return _layout(tuple(sorted((k, v) for k, v in query.items() if isinstance(v, str))))
@@ -58,7 +58,10 @@ def layout(**query):
 def _layout(items: tuple[tuple[str, str], ...]):
     query = dict(items)
     lesson = lesson_view.read_lesson(query)
-    current, pinned, note = state.read_link(query)
+    if lesson is not None and not query:  # a bare ?lesson=<name> (a link on a board)
+        current, pinned, note = lesson.config, list(lesson.pins), ""
+    else:
+        current, pinned, note = state.read_link(query)
     choice, values, warmup_on = form_from_config(current)
     marked = lesson is not None and lesson_view.is_lesson_setup(lesson, current, pinned)
     runs = state.runs(current, pinned, labels=lesson.labels if marked else None)

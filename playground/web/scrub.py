@@ -214,7 +214,7 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
 
 def run_key(query: str, field: str | None) -> str:
     """The page's query without the swept field (``sliders.query_field``; None: keep them
-    all) and the lesson's name, which the address keeps until the first change: the frames
+    all) and the lesson's name, which the address keeps (assets/address.js): the frames
     depend on nothing else (the sweep replaces the field), so they stay good while only
     that field changes."""
     pairs = str(query).split("?", 1)[-1].split("&")

@@ -93,8 +93,9 @@ def share_dialog():
 
 
 # Open (or close) the dialog, and read the address while it is open: the one the browser
-# shows, which the url-sync callback (browser.py) sets to the page's state, `page-query`,
-# resolved against the current address just as history.replaceState resolves it.
+# shows, which the url-sync callback (browser.py) sets to the page's state, `page-query`
+# (and the lesson's name: assets/address.js), resolved against the current address just
+# as history.replaceState resolves it.
 clientside_callback(
     """function (toggles, closes, path) {
         var dialog = document.getElementById('share-dialog');
@@ -118,6 +119,7 @@ clientside_callback(
             dialog.close();
         }
         if (!dialog.open) { return window.dash_clientside.no_update; }
+        path = window.playgroundAddress(path);
         var address = path ? new URL(path, window.location.href).href : window.location.href;
         // the code on show is hidden until the server has drawn this address's code
         return [address, 'share-qr pending'];
