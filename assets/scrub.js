@@ -256,7 +256,7 @@
      scrub freezes them (a full redraw, once); letGo puts the figure's back, and with them
      what the axes' labels pushed the margins by (Plotly's _pushmargin, which a frozen
      axis drops): without it the exact run's redraw first draws with the bare margins and
-     then again with the pushed ones (~30 ms more for the lr plot, ~80 for the path). */
+     then again with the pushed ones (~30 ms more for the lr plot here). */
   function frozenMargins(gd) {
     var size = gd._fullLayout._size, entry = savedOf(gd);
     if (entry && "margin.l" in entry.axis) { return null; }  // frozen since the first change

@@ -48,9 +48,9 @@ __all__ = ["FORM_INPUTS", "MAX_PINS", "PARAM_VALUES", "STABLE_IDS", "_surface_ke
 def layout(**query):
     """The whole page for a query string (so a copied link rebuilds exactly that page);
     ``lesson=<name>`` adds that lesson's explanation, and its marks while the runs are
-    the lesson's own; a query of that alone opens the lesson's runs. The page is a function of the query alone, so the last pages asked
-    for are kept (a hall opens the same few links: building one costs ~40 ms of a core,
-    a kept one is only sent)."""
+    the lesson's own; a query of that alone opens the lesson's runs. The page is a
+    function of the query alone, so the last pages asked for are kept (a hall opens the
+    same few links: building one costs ~40 ms of a core, a kept one is only sent)."""
     return _layout(tuple(sorted((k, v) for k, v in query.items() if isinstance(v, str))))
 
 
