@@ -5,7 +5,8 @@
    every change of the runs.) */
 window.playgroundAddress = function (path) {
   var lesson = new URLSearchParams(window.location.search).get("lesson");
-  if (!path || !lesson || /[?&]lesson=/.test(path)) { return path; }
+  var shown = document.getElementById("lesson-panel");  // (no panel: no such lesson)
+  if (!path || !lesson || !shown || /[?&]lesson=/.test(path)) { return path; }
   var sep = /\?./.test(path) ? "&" : path.indexOf("?") >= 0 ? "" : "?";
   return path + sep + "lesson=" + encodeURIComponent(lesson);
 };
