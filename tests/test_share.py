@@ -184,9 +184,8 @@ def test_a_lesson_keeps_its_name_in_the_address_the_code_and_a_reload(blank_page
     # draws it whole: the formula's SVG is checked instead of that line)
     assert not [e for e in page.get_logs() if "NaNex" not in e["message"]
                 and "NaN NaN" not in e["message"]]
-    assert page.driver.execute_script(
-        "var s = document.querySelector('#formula mjx-container svg');"
-        "return s && !/NaN/.test(s.getAttribute('viewBox'));")
+    wait_until(lambda: js(page, "var s = document.querySelector('#formula mjx-container svg');"
+                                "return s && !/NaN/.test(s.getAttribute('viewBox'));"))
 
 
 @pytest.mark.browser
