@@ -409,13 +409,14 @@ def workers_cpu(server: Server) -> float:
 
 
 def json_engine(server: Server) -> str:
-    """What Dash and Plotly serialize callback answers with in the server's interpreter
-    and environment (plotly's "auto": orjson when it imports, else the json module)."""
-    code = ("import plotly.io as pio\ntry:\n import orjson; print('orjson', orjson.__version__)"
-            "\nexcept ImportError:\n print('json (the standard library; no orjson)')\n"
-            "print('plotly engine setting:', pio.json.config.default_engine)")
-    out = subprocess.run([app_python(server.argv[0]), "-c", code], env=server.env,
-                         capture_output=True, text=True, timeout=60, check=False)
+    """What writes Dash's answers in the server's interpreter and environment (the app's
+    playground.web.fast_json, or Dash's own: plotly's encoder), and whether orjson imports."""
+    code = ("import dash._callback as c, playground.web.server  # (builds the app)\n"
+            "w = c.to_json; print(w.__module__ + '.' + w.__name__)\n"
+            "try:\n import orjson; print('orjson', orjson.__version__)"
+            "\nexcept ImportError:\n print('no orjson')\n")
+    out = subprocess.run([app_python(server.argv[0]), "-c", code], env=server.env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=120, check=False)
     return "; ".join(out.stdout.split("\n")).strip("; ") or f"? ({out.stderr[-200:]})"
 
 

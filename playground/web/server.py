@@ -16,7 +16,7 @@ from dash.exceptions import DependencyException, UnsupportedRelativePath
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from playground.web import page
+from playground.web import fast_json, page
 from playground.warmup import WarmUp
 from playground.warmup import warm as warm_engine
 from playground.web.form import LR_SLIDER
@@ -40,6 +40,7 @@ else a callback raises is a bug: 500."""
 
 
 def create_app() -> dash.Dash:
+    fast_json.install()
     app = dash.Dash(__name__, use_pages=True, pages_folder="", title="Optimization Playground",
                     update_title=None, suppress_callback_exceptions=True,
                     assets_folder=str(ASSETS))
