@@ -19,7 +19,7 @@ from playground.web import form, page
 
 OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider", "lr_slider_class",
        "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",
-       "problem_params", "optimizer_params", "schedule_params", "lesson_marks"]
+       "problem_params", "optimizer_params", "schedule_params", "lesson_marks", "formula"]
 
 
 PARAM_KEYS = {f.key for f in form.FIELDS if f.key not in page.STABLE_IDS}
@@ -316,11 +316,14 @@ def test_a_new_theme_redraws_a_lesson_with_its_marks_in_the_new_colours():
 
 
 def test_the_formula_panel_follows_the_run():
-    config = {**form.DEFAULT_CONFIG, "schedule": {"name": "StepLR", "step_size": 37}}
-    query = update("lr", config)["query"]
-    text = str([c.to_plotly_json() for c in call(page.update_formula, "page-query",
-                                                  query=query)])
-    assert "37" in text and "Step" in text and "$$" in text
+    """The formula comes with the plots (one request per change), with the run's numbers;
+    a form the page cannot run leaves the last one."""
+    config = {**form.DEFAULT_CONFIG, "schedule": {"name": "StepLR", "step_size": 37},
+              "optimizer": {"name": "adam", "lr": 0.0125}}
+    text = update("lr", config)["formula"]
+    assert "Step" in text["title"] and "$$" in text["latex"] and "37" in text["latex"]
+    assert "0.0125" in text["latex"] and text["when"]
+    assert update("lr", config, lr="-1")["formula"] is dash.no_update
 
 
 @pytest.mark.parametrize("kind", ["csv", "json", "pytorch", "optax"])

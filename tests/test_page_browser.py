@@ -1,4 +1,6 @@
 """What only a browser shows: the page in headless Chromium (dash_duo), driven like a user."""
+import time
+
 import numpy as np
 import pytest
 from browser_helpers import choose, open_page, set_input, trace, wait_until
@@ -113,6 +115,24 @@ def test_a_lesson_from_the_menu_opens_its_runs_explanation_and_typeset_formula(p
     wait_until(lambda: page.driver.execute_script(
         "return document.querySelectorAll('#formula mjx-container').length"), page=page)
     assert "$$" not in page.find_element("#formula").text
+    assert page.get_logs() == []
+
+
+def test_the_typeset_formula_follows_a_changed_lr_without_a_request_of_its_own(page):
+    """The formula's texts come with the plots' answer and are typeset after them."""
+    formula = "var m = document.querySelector('#formula mjx-assistive-mml');" \
+              "return m ? m.textContent : '';"
+    wait_until(lambda: "0.2(" in page.driver.execute_script(formula), page=page)
+    page.driver.execute_script(
+        "window.__updates = 0; var f = window.fetch; window.fetch = function (u, o) {"
+        "  if (String(u).indexOf('_dash-update-component') >= 0) { window.__updates += 1; }"
+        "  return f.apply(this, arguments); };")
+    set_input(page, "#lr", "0.0234")
+    wait_until(lambda: "0.0234(" in page.driver.execute_script(formula), page=page)
+    assert "0.2(" not in page.driver.execute_script(formula)
+    assert "$$" not in page.find_element("#formula").text
+    time.sleep(1)
+    assert page.driver.execute_script("return window.__updates") == 1
     assert page.get_logs() == []
 
 

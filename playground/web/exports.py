@@ -3,7 +3,7 @@ runs as CSV or JSON, the current run as PyTorch or Optax code)."""
 from __future__ import annotations
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 from .. import tools
 from ..config import SECTIONS
@@ -18,13 +18,40 @@ EXPORTS = {
 }
 
 
-def formula_panel(config: dict):
-    """The schedule's formula with this run's numbers (typeset by MathJax) and when to
-    use it."""
+def formula_text(config: dict) -> dict:
+    """The formula panel's texts for a run: its title, the schedule's formula with the
+    run's numbers (LaTeX, which MathJax typesets) and when to use it."""
     f = tools.formula(config)
-    return [html.H3(f"The schedule: {SECTIONS['schedule'][f['schedule']].label}"),
-            dcc.Markdown(f["latex"], mathjax=True, className="formula-tex"),
-            html.P(f["when"], className="hint")]
+    return {"title": f"The schedule: {SECTIONS['schedule'][f['schedule']].label}",
+            "latex": f["latex"], "when": f["when"]}
+
+
+def formula_panel(config: dict):
+    """The formula panel of a run, as the page opens (the main callback then sends its
+    texts, ``formula_text``, through the ``formula-text`` store)."""
+    f = formula_text(config)
+    return [html.H3(f["title"], id="formula-title"),
+            dcc.Markdown(f["latex"], mathjax=True, className="formula-tex", id="formula-tex"),
+            html.P(f["when"], className="hint", id="formula-when"),
+            dcc.Store(id="formula-text")]
+
+
+# The main callback writes the texts into the store; this puts them on the page once the
+# plots' frame is painted (typesetting the formula in the plots' render held their redraw
+# back by ~18 ms; a callback of its own on the server cost a request per change).
+clientside_callback(
+    """function (f) {
+        var no = window.dash_clientside.no_update;
+        if (!f) { return [no, no, no]; }
+        return new Promise(function (resolve) {  // after the plots' frame is painted
+            window.requestAnimationFrame(function () {
+                window.setTimeout(function () { resolve([f.title, f.latex, f.when]); }, 0);
+            });
+        });
+    }""",
+    Output("formula-title", "children"), Output("formula-tex", "children"),
+    Output("formula-when", "children"), Input("formula-text", "data"),
+    prevent_initial_call=True)
 
 
 def extras(current: dict):
@@ -53,15 +80,6 @@ def export_file(kind: str, current: dict, pins: list[dict]) -> dict:
     if kind == "csv":
         return {"content": tools.to_csv(data), "filename": "playground_runs.csv"}
     return {"content": tools.to_json(data), "filename": "playground_runs.json"}
-
-
-@callback(Output("formula", "children"), Input("page-query", "data"),
-          prevent_initial_call=True)
-def update_formula(query):
-    """The formula follows the run, in a request of its own after the plots' (MathJax
-    typesetting costs the renderer ~15 ms; the plots need not wait for it)."""
-    current = current_run(query)
-    return formula_panel(current)
 
 
 @callback(Output("download", "data"), Input({"type": "export", "kind": ALL}, "n_clicks"),

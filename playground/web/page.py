@@ -34,7 +34,7 @@ from .style import DEFAULT_THEME
 
 # What the server and the tests reach through the page (each defined in its own module).
 from .controls import PARAM_VALUES, STABLE_IDS
-from .exports import download, export_file, update_formula
+from .exports import download, export_file
 from .pins import update_pins
 from .plots import FORM_INPUTS, update
 from .state import MAX_PINS
@@ -43,7 +43,7 @@ from .tool_panels import run_range_test, update_inspector, use_lr
 
 __all__ = ["FORM_INPUTS", "MAX_PINS", "PARAM_VALUES", "STABLE_IDS", "_surface_key",
            "download", "export_file", "header", "layout", "run_range_test", "update",
-           "update_formula", "update_inspector", "update_pins", "use_lr"]
+           "update_inspector", "update_pins", "use_lr"]
 
 def layout(**query):
     """The whole page for a query string (so a copied link rebuilds exactly that page);

@@ -23,6 +23,7 @@ from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure
                       shows_momentum, stability_shapes, step_labels, surface_trace,
                       with_marks)
 from .comparison import DEFAULT_THRESHOLD, legend, table
+from .exports import formula_text
 from .components import number
 from .figure_3d import surface_3d
 from .figure_loss import loss_title
@@ -117,7 +118,7 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     Output("surface-key", "data"), Output("page-query", "data"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
     *(Output(f"{section}-params", "children") for section in SECTIONS),
-    Output("lesson-marks", "data"),
+    Output("lesson-marks", "data"), Output("formula-text", "data"),
     *FORM_INPUTS, State("surface-key", "data"), State("lesson-marks", "data"),
     prevent_initial_call=True)
 def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_x, start_y,
@@ -126,7 +127,9 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     """The one path from a control change to redrawn plots.
 
     The messages beside the controls travel as one dict (``errors``), drawn in the
-    browser: a list output per control costs the renderer ~100 ms per change."""
+    browser: a list output per control costs the renderer ~100 ms per change. The
+    schedule's formula's texts come with the plots (a request of their own cost the
+    server a second request per change); the page typesets them after the plots."""
     trigger = ctx.triggered_id
     no = dash.no_update
     param_ids = [item["id"] for item in ctx.inputs_list[FORM_INPUTS.index(PARAM_VALUES)]]
@@ -137,7 +140,7 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     if form.config is None:  # keep the last good run on the plots
         return (no, no, no, form.errors, form.lr, form.slider, form.slider_class, *form.start,
                 no, no, no,
-                "Fix the highlighted field to update the plots.", no, *form.groups, no)
+                "Fix the highlighted field to update the plots.", no, *form.groups, no, no)
     # a new theme keeps a lesson's marks (the runs are the lesson's still), in its colours
     lesson = lesson_view.marked_lesson(lesson_marks) if trigger == "theme" else None
     runs = state.runs(form.config, pins or [], labels=lesson.labels if lesson else None)
@@ -161,7 +164,7 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
             new_key,
             page_path(form.config, pins or []), table(runs, threshold, theme),
             status(runs[0]), legend(runs, theme), *form.groups,
-            False if lesson_marks and lesson is None else no)
+            False if lesson_marks and lesson is None else no, formula_text(form.config))
 
 
 def _figures(runs, theme: str, options: list, trigger, path_3d, *, full: bool,
