@@ -439,6 +439,9 @@
       if (!state.grabbed) { return; }  // let go: the exact run is on its way
       var at = position();
       if (at === null) { return; }
+      // not moved since the grab: the plots keep the exact run (the nearest frame may be
+      // a neighbour's: a long run's grab has a frame at every k-th position only)
+      if (state.drawn < 0 && at === state.from) { return; }
       var i = nearest(state.frames, at);
       if (i !== state.drawn) { draw(i); }
     });
@@ -448,8 +451,8 @@
   // drag_value: a Dash callback on every move (60 a second) kept the page's renderer too
   // busy to draw.
   // Frames are drawn only while a slider is held (its value also changes on keys, which go
-  // to the server at once, like a release). A new grab draws its first frame even where the
-  // last drag ended (the plots may show a typed lr since).
+  // to the server at once, like a release), from the thumb's first move: a new grab draws
+  // its first frame even where the last drag ended (the plots may show a typed lr since).
   function held(e) {
     var root = e.target && e.target.closest && e.target.closest(".lr-slider, .scrub-slider");
     if (!root) { return null; }

@@ -18,7 +18,8 @@ from playground.web.figure_loss import loss_offset, loss_range
 from playground.web.form import (BY_KEY, DEFAULT_CONFIG, LR_SLIDER, LR_STEP,
                                  config_from_form, form_from_config)
 from playground.web.runs import RunView, lengths
-from playground.web.sliders import STEPS_KEY, follow_run, run_length, slider, slider_id
+from playground.web.sliders import (STEPS_KEY, follow_run, run_length, slider, slider_id,
+                                    sweep_values)
 
 HALF_LOG = 2.0 ** -10  # float16's relative precision (what a frame carries)
 
@@ -33,14 +34,40 @@ def frames():
     return scrub.frames(DEFAULT_CONFIG, [])
 
 
-def test_the_slider_stops_at_every_position_a_grab_sweeps(frames):
-    where = np.asarray(frames["positions"])
+def test_a_short_run_gets_a_frame_at_every_position_of_the_slider():
+    got = scrub.frames({**DEFAULT_CONFIG, "steps": 300}, [])
+    where = np.asarray(got["positions"])
     assert where[0] == LR_SLIDER[0] and where[-1] == LR_SLIDER[1]
     np.testing.assert_allclose(np.diff(where), LR_STEP)
-    assert len(where) == 121
+    assert len(where) == 121 and all(got["valid"])
 
 
-@pytest.mark.parametrize("position", [-4.0, -1.3, -0.7, 0.35])
+def every(k: int, count: int = 121) -> int:
+    """How many of ``count`` positions every k-th from the first, and the last, are."""
+    return len(range(0, count, k)) + ((count - 1) % k != 0)
+
+
+@pytest.mark.parametrize("steps, k", [(500, 2), (1000, 4), (10_000, 4)])
+def test_a_longer_run_gets_one_at_every_kth_within_the_grabs_step_budget(steps, k):
+    """A grab sweeps at most STEP_BUDGET steps: every k-th position (and the last), the
+    smallest such k, but never fewer than MIN_FRAMES frames, so a grab of a long run costs
+    about what a short one does and still spans the whole slider (10,000 steps: 31 frames,
+    past the budget)."""
+    assert k == next(j for j in range(1, 121) if every(j) * steps <= scrub.STEP_BUDGET
+                     or every(j + 1) < scrub.MIN_FRAMES)
+    got = scrub.frames({**DEFAULT_CONFIG, "steps": steps}, [])
+    where = np.asarray(got["positions"])
+    assert where[0] == LR_SLIDER[0] and where[-1] == LR_SLIDER[1]
+    stride = np.rint(np.diff(where) / LR_STEP).astype(int)
+    assert np.all(stride[:-1] == k) and 1 <= stride[-1] <= k and len(where) == every(k)
+    i = len(where) // 2  # a frame is the run at its position
+    assert got["values"][i] == float(f"{10 ** where[i]:.3g}")
+    adam = {"name": "adam", "lr": got["values"][i]}
+    assert_frame_is(got, i, playground.simulate({**DEFAULT_CONFIG, "steps": steps,
+                                                 "optimizer": adam}))
+
+
+@pytest.mark.parametrize("position", [-4.0, -1.3, -0.7, 0.3])
 def test_a_frame_draws_the_run_the_main_callback_runs_at_that_position(frames, position):
     """The frame of a position is the run a release there gives: the lr the form reads
     from the slider, simulated, decimated."""
@@ -269,17 +296,23 @@ def test_the_t_max_slider_spans_twice_the_run_and_frames_the_run_at_each_positio
     run = playground.resolve(current)
     span = steps - (steps // 10 if warmup else 0)
     got = scrub.frames(current, [], T_MAX)
+    _, positions = sweep_values(T_MAX, run)  # where the slider stops
+    assert 1 <= positions[0] <= 0.03 * span and 1.9 * span <= positions[-1] <= 2.1 * span
+    assert span in positions and 70 <= len(positions) <= 130
+    assert all(isinstance(v, int) for v in positions) and positions == sorted(set(positions))
+    assert run["schedule"]["T_max"] == span  # the empty box: the whole run
+    # the page's slider has those positions (the box empty: at the run's length) ...
+    bar = slider(BY_KEY[T_MAX], None, current)
+    assert (bar.min, bar.max, bar.value) == (positions[0], positions[-1], span)
+    assert bar.step == positions[1] - positions[0]
+    # ... and the frames are runs at those positions, both ends among them
     values = got["values"]
     assert got["field"] == "schedule.T_max" and all(got["valid"])
-    assert 1 <= values[0] <= 0.03 * span and 1.9 * span <= values[-1] <= 2.1 * span
-    assert span in values and 70 <= len(values) <= 130
-    assert all(isinstance(v, int) for v in values) and values == sorted(set(values))
-    assert run["schedule"]["T_max"] == span  # the empty box: the whole run
-    # the page's slider has the frames' positions (the box empty: at the run's length)
-    bar = slider(BY_KEY[T_MAX], None, current)
-    assert (bar.min, bar.max, bar.value) == (values[0], values[-1], span)
-    assert bar.step == values[1] - values[0]
-    for i in (0, len(values) // 3, values.index(span), len(values) - 1):
+    assert set(values) <= set(positions) and values[0] == positions[0] \
+        and values[-1] == positions[-1]
+    assert len(values) == len(positions) or len(values) * steps <= scrub.STEP_BUDGET \
+        or len(values) >= scrub.MIN_FRAMES
+    for i in (0, len(values) // 3, len(values) - 1):
         assert_frame_is(got, i, playground.simulate(
             page_config({"run.run.steps": str(steps), "warmup.warmup.steps": None,
                          T_MAX: str(values[i])}, warmup_on=warmup)))

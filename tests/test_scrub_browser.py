@@ -74,6 +74,11 @@ def grab_and_move(driver, x, y, dx: int, moves: int) -> float:
     return move_by(driver, x, y, dx, moves)
 
 
+THUMB_AT = ("return document.querySelector('.lr-slider [role=slider]')"
+            ".getAttribute('aria-valuenow')")
+"""Where the lr slider's thumb stands (log10 of the lr)."""
+
+
 def lr_box(page) -> float:
     return float(page.driver.execute_script("return document.getElementById('lr').value"))
 
@@ -92,15 +97,20 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
         "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
         "return [r.left + r.width / 2, r.top + r.height / 2];")
     x = grab_and_move(driver, x, y, -4, 12)  # to the left: smaller lrs
-    # a frame of the drag: the lr box, and the lr curve drawn as the frame of that lr
+    # a frame of the drag: the lr box, and the lr curve drawn as the frame of that lr (a
+    # 500-step run has a frame at every other position: the box says which it draws)
     wait_until(lambda: lr_box(page) < 0.2 and driver.execute_script(
         "return window.__scrubStats.frames") > 0)
     time.sleep(0.3)
-    lr = lr_box(page)
+    shown = lr_box(page)
     last = driver.execute_script("return window.__scrubStats.last")
-    assert last["value"] == lr
+    assert last["value"] == shown
+    frame = playground.simulate({**DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": shown}})
+    np.testing.assert_allclose(last["lr"], frame["lr"][last["steps"]], rtol=2e-2)  # float16
+    # the release runs the lr where the thumb stands (the nearest frame's, or next to it)
+    lr = float(f"{10 ** float(driver.execute_script(THUMB_AT)):.3g}")
+    assert abs(math.log10(lr / shown)) <= 1.5 * 0.05 + 1e-9
     want = playground.simulate({**DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": lr}})
-    np.testing.assert_allclose(last["lr"], want["lr"][last["steps"]], rtol=2e-2)  # float16
     # ... drawn: the lr plot's line is no longer the one drawn at rest
     assert driver.execute_script(LR_LINE) != rest_line
     requests = driver.execute_script("return window.__requests")
@@ -169,11 +179,13 @@ def test_a_slider_let_go_where_it_was_grabbed_shows_the_exact_run_again(page):
     x = move_by(driver, x, y, 10, 12)  # and back ...
     for _ in range(40):  # ... to the very position it was grabbed at, pixel by pixel
         time.sleep(0.15)
-        if lr_box(page) == lr_at_rest:
+        at = float(driver.execute_script(THUMB_AT))
+        if abs(at - (-1.0)) < 1e-9:
             break
-        x += 1 if lr_box(page) < lr_at_rest else -1
+        x += 1 if at < -1.0 else -1
         mouse(driver, "mouseMoved", x, y)
-    assert lr_box(page) == lr_at_rest
+    assert abs(float(driver.execute_script(THUMB_AT)) - (-1.0)) < 1e-9
+    assert lr_box(page) == lr_at_rest  # (10^-1 has a frame: the box draws its value)
     mouse(driver, "mouseReleased", x, y, 0)
     wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == len(want))
     np.testing.assert_allclose(driver.execute_script(LR_TRACE)[1], want, rtol=1e-6)

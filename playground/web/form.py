@@ -90,8 +90,8 @@ START_Y = Param("start_y", "float", None, "Start y", "Where the run starts (or c
 LR_SLIDER = (-5.0, 1.0)
 """The lr slider spans 10^-5 .. 10^1."""
 LR_STEP = 0.05
-"""The lr slider's step in decades: 20 positions a decade, 121 in all (a grab sweeps them
-all, playground/web/scrub.py)."""
+"""The lr slider's step in decades: 20 positions a decade, 121 in all (a grab of a short
+run sweeps them all, of a longer one every k-th: playground/web/scrub.py)."""
 
 
 def lr_at(position: float) -> float:

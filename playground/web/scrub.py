@@ -13,9 +13,15 @@ positions (decimated): the value a position stands for is the one the main callb
 slider's frames each have their own length, decimated alike in Python and in the browser
 (``decimate``).
 
-What a grab costs: one sweep (121 lr positions) and its arrays, base64 float16 in one JSON
-answer (bench/page.py --scrub prints the bytes per grab). Answers are cached per run and
-pins (a hall whose students grab the same default run computes it once per worker).
+What a grab costs: one sweep and its arrays, base64 float16 in one JSON answer
+(bench/page.py --scrub prints the bytes per grab). The sweep runs at most ``STEP_BUDGET``
+steps in all: a short run gets a frame at every position (the lr slider's 121), a longer
+one at every k-th (``thinned``; never fewer than ``MIN_FRAMES``), and a position between
+frames shows the nearest frame, its value in the box, until the release runs the exact
+run. So a grab costs about the same whatever the run's length (a 10,000-step run swept at
+all 121 positions cost 0.4 s of a core, and a hall's grabs starved its plain changes).
+Answers are cached per run and pins (a hall whose students grab the same default run
+computes it once per worker).
 """
 from __future__ import annotations
 
@@ -38,6 +44,30 @@ from .sliders import box_texts, known, query_field, sweep_field, sweep_values
 
 POINTS = 160
 """A scrub frame draws at most this many points per curve (the exact run has them all)."""
+STEP_BUDGET = 40_000
+"""A grab sweeps at most about this many steps in all (about 13 ms of the engine): the
+steps slider's every position (10 to 2,000 steps), the lr slider's of a run of 330 steps."""
+MIN_FRAMES = 31
+"""A grab has at least this many frames (the lr slider's: five a decade), past the budget
+if it must (a run of thousands of steps)."""
+
+
+def _every(count: int, k: int) -> np.ndarray:
+    """Every k-th of ``count`` positions from the first, and the last."""
+    return np.unique(np.r_[np.arange(0, count, k), count - 1])
+
+
+def thinned(steps: list[int], budget: int = STEP_BUDGET, least: int = MIN_FRAMES
+            ) -> np.ndarray:
+    """The positions a grab sweeps, given the steps of the run at each of the slider's
+    positions: every k-th from the first, and the last, for the smallest k whose runs'
+    steps add up to at most ``budget``, or that leaves at least ``least`` positions."""
+    steps = np.asarray(steps)
+    k = 1
+    while steps[_every(len(steps), k)].sum() > budget \
+            and len(_every(len(steps), k + 1)) >= least:
+        k += 1
+    return _every(len(steps), k)
 
 
 def decimate(count: int, points: int = POINTS) -> np.ndarray:
@@ -85,7 +115,7 @@ def _table(results: list[dict | None], longest: int, offset: float, noisy: bool)
     compute it for the run at rest: ``extents`` (``loss_extent``), ``spans`` (the finite
     positive lr's smallest and largest, or None), ``diverged`` (the step, or None) and
     ``ends`` (the last finite point, the path's end marker). In whole arrays, not run by
-    run: a grab has 121 rows. The offset is the run's: no slider moves the surface; the
+    run: a grab has up to 121 rows. The offset is the run's: no slider moves the surface; the
     observed (minibatch) loss counts on a ``noisy`` one only, as in the figures."""
     count = len(results)
     lr = np.full((count, longest), np.nan)
@@ -164,6 +194,8 @@ def frames(current: dict, pins: list[dict], slider: str = "lr-slider") -> dict:
     field = sweep_field(slider)
     run = resolve(current)
     where, values = sweep_values(slider, run)
+    keep = thinned(values if field == "steps" else [run["steps"]] * len(values))
+    where, values = where[keep], [values[i] for i in keep]
     runs = _runs(current, run, field, values)
     valid = [r is not None for r in runs]
     swept = iter(state.sweep_runs([r for r in runs if r is not None]))
