@@ -98,7 +98,7 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
         "return [r.left + r.width / 2, r.top + r.height / 2];")
     x = grab_and_move(driver, x, y, -4, 12)  # to the left: smaller lrs
     # a frame of the drag: the lr box, and the lr curve drawn as the frame of that lr (a
-    # 500-step run has a frame at every other position: the box says which it draws)
+    # longer run has a frame at every k-th position only: the box says which it draws)
     wait_until(lambda: lr_box(page) < 0.2 and driver.execute_script(
         "return window.__scrubStats.frames") > 0)
     time.sleep(0.3)

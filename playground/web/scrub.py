@@ -18,7 +18,7 @@ What a grab costs: one sweep and its arrays, base64 float16 in one JSON answer
 steps in all: a short run gets a frame at every position (the lr slider's 121), a longer
 one at every k-th (``thinned``; never fewer than ``MIN_FRAMES``), and a position between
 frames shows the nearest frame, its value in the box, until the release runs the exact
-run. So a grab costs about the same whatever the run's length (a 10,000-step run swept at
+run. So a grab of a long run costs about what a short one does (a 10,000-step run swept at
 all 121 positions cost 0.4 s of a core, and a hall's grabs starved its plain changes).
 Answers are cached per run and pins (a hall whose students grab the same default run
 computes it once per worker).
@@ -44,9 +44,10 @@ from .sliders import box_texts, known, query_field, sweep_field, sweep_values
 
 POINTS = 160
 """A scrub frame draws at most this many points per curve (the exact run has them all)."""
-STEP_BUDGET = 40_000
-"""A grab sweeps at most about this many steps in all (about 13 ms of the engine): the
-steps slider's every position (10 to 2,000 steps), the lr slider's of a run of 330 steps."""
+STEP_BUDGET = 61_000
+"""A grab sweeps at most about this many steps in all (about 20 ms of the engine): the lr
+slider's every position for a run of up to 504 steps (the default page's 500), and the
+steps slider's every position (10 to 2,000 steps)."""
 MIN_FRAMES = 31
 """A grab has at least this many frames (the lr slider's: five a decade), past the budget
 if it must (a run of thousands of steps)."""
