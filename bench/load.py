@@ -14,7 +14,8 @@ server:
 - ``plain``: every student makes plain control changes;
 - ``scrub``: one student in ten (``--scrub-share``) scrubs instead: on each of its turns
   it grabs the lr slider (the grab's request: one sweep over the slider's positions, at
-  most playground/web/scrub.py's STEP_BUDGET steps, its answer 60-230 kB of JSON) and, after a drag of 0.3-1.5 s that the server never sees,
+  most playground/web/scrub.py's STEP_BUDGET steps, its answer 60-230 kB of JSON) and,
+  after a drag of 0.3-1.5 s that the server never sees,
   lets go (the release's lr change, a plain change). Each release also sets a random
   number of steps (100-1000; now and then a random schedule), so that the next grab
   sweeps a run nobody else asked for: the server's cache of 32 runs' sweeps per worker
@@ -410,7 +411,8 @@ def workers_cpu(server: Server) -> float:
 
 def json_engine(server: Server) -> str:
     """What writes Dash's answers in the server's interpreter and environment (the app's
-    playground.web.fast_json, or Dash's own: plotly's encoder), and whether orjson imports."""
+    playground.web.fast_json, or Dash's own: plotly's encoder), and whether orjson
+    imports."""
     code = ("import dash._callback as c, playground.web.server  # (builds the app)\n"
             "w = c.to_json; print(w.__module__ + '.' + w.__name__)\n"
             "try:\n import orjson; print('orjson', orjson.__version__)"
