@@ -15,10 +15,10 @@ server:
 - ``scrub``: one student in ten (``--scrub-share``) scrubs instead: on each of its turns
   it grabs the lr slider (the grab's request: one sweep over the slider's positions, at
   most playground/web/scrub.py's STEP_BUDGET steps, its answer 60-230 kB of JSON) and,
-  after a drag of 0.3-1.5 s that the server never sees,
-  lets go (the release's lr change, a plain change). Each release also sets a random
-  number of steps (100-1000; now and then a random schedule), so that the next grab
-  sweeps a run nobody else asked for: the server's cache of 32 runs' sweeps per worker
+  after a drag of 0.3-1.5 s that the server never sees, lets go (the release's lr
+  change, a plain change). Each release also sets a random number of steps (100-1000;
+  now and then a random schedule), so that the next grab sweeps a run nobody else asked
+  for: the server's cache of 32 runs' sweeps per worker
   does not flatter the figures (the release's answer brings the page's new query, which
   the next grab sends, as the page's page-query store does);
 - ``scrub-shared``: the same, but every grab sweeps the page's default run (the release
