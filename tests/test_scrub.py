@@ -34,8 +34,8 @@ def frames():
     return scrub.frames(DEFAULT_CONFIG, [])
 
 
-def test_a_short_run_gets_a_frame_at_every_position_of_the_slider():
-    got = scrub.frames(DEFAULT_CONFIG, [])  # 500 steps
+def test_a_short_run_gets_a_frame_at_every_position_of_the_slider(frames):
+    got = frames  # the default run: 500 steps
     where = np.asarray(got["positions"])
     assert where[0] == LR_SLIDER[0] and where[-1] == LR_SLIDER[1]
     np.testing.assert_allclose(np.diff(where), LR_STEP)

@@ -116,8 +116,8 @@ def _table(results: list[dict | None], longest: int, offset: float, noisy: bool)
     compute it for the run at rest: ``extents`` (``loss_extent``), ``spans`` (the finite
     positive lr's smallest and largest, or None), ``diverged`` (the step, or None) and
     ``ends`` (the last finite point, the path's end marker). In whole arrays, not run by
-    run: a grab has up to 121 rows. The offset is the run's: no slider moves the surface; the
-    observed (minibatch) loss counts on a ``noisy`` one only, as in the figures."""
+    run: a grab has up to 121 rows. The offset is the run's: no slider moves the surface;
+    the observed (minibatch) loss counts on a ``noisy`` one only, as in the figures."""
     count = len(results)
     lr = np.full((count, longest), np.nan)
     loss = np.full((count, longest + 1), np.nan)
