@@ -31,9 +31,12 @@ def get(url: str):
 
 
 def listening(port: int) -> bool:
+    """Whether a server accepts connections on the port. A connect to a free port in the
+    ephemeral range can now and then be given that very port as its source port and
+    connect to itself (TCP simultaneous open): that is no server."""
     with socket.socket() as s:
         s.settimeout(2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex(("127.0.0.1", port)) == 0 and s.getsockname() != s.getpeername()
 
 
 def runs_of(url: str) -> list[dict]:
