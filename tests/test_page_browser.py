@@ -26,6 +26,27 @@ def test_page_loads_with_three_plots_holding_data(page):
     assert page.get_logs() == []
 
 
+def test_plotly_redraws_with_the_browsers_own_trim_and_parse_float(page):
+    """Dash's polyfill (core-js 2) replaces them with slower JavaScript in every current
+    browser (assets/natives.js); the page puts the browser's own back, behaving as such."""
+    replaced = page.driver.execute_script("""
+        var frame = document.createElement('iframe');
+        document.body.appendChild(frame);
+        var native = frame.contentWindow.Function.prototype.toString;  // not core-js's
+        var out = ['trim', 'trimStart', 'trimEnd'].filter(function (name) {
+            return native.call(String.prototype[name]).indexOf('[native code]') < 0; })
+          .concat(['parseFloat', 'parseInt'].filter(function (name) {
+            return native.call(window[name]).indexOf('[native code]') < 0
+                || native.call(Number[name]).indexOf('[native code]') < 0; }));
+        frame.remove();
+        return out;""")
+    assert replaced == []
+    assert page.driver.execute_script(
+        "return [' \\u180e a\\t'.trim(), parseFloat(' 2.5e-3px'), parseInt('\\n08', 10)]"
+    ) == ["\u180e a", 0.0025, 8]  # U+180E is no white space since ES2016
+    assert page.get_logs() == []
+
+
 def test_changing_schedule_lr_and_steps_redraws_the_lr_curve(page):
     choose(page, "schedule", "Step decay")
     set_input(page, "#lr", "0.05")

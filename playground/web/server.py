@@ -45,6 +45,7 @@ def create_app() -> dash.Dash:
                     update_title=None, suppress_callback_exceptions=True,
                     assets_folder=str(ASSETS))
     app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
+    _natives_first(app)
     dash.register_page("playground", path="/", layout=page.layout, title=app.title)
     app.layout = html.Div(dash.page_container)
 
@@ -60,6 +61,24 @@ def create_app() -> dash.Dash:
         return jsonify(status="warming up"), 503
 
     return app
+
+
+NATIVES = "natives.js"
+"""The asset that keeps the browser's own trim and parseFloat from Dash's polyfill (see
+the file): the page loads it before the polyfill too."""
+
+
+def _natives_first(app: dash.Dash) -> None:
+    """The page's scripts start with ``NATIVES`` (its URL under the app's path prefix, as
+    a notebook's proxy sets it), before Dash's polyfill; Dash loads it again with the
+    other assets."""
+    plain = app.interpolate_index
+
+    def interpolate_index(**parts):
+        first = f'<script src="{app.get_asset_url(NATIVES)}"></script>'
+        return plain(**{**parts, "scripts": first + parts["scripts"]})
+
+    app.interpolate_index = interpolate_index
 
 
 def _secure(app: dash.Dash) -> None:
