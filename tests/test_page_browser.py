@@ -33,7 +33,8 @@ def test_plotly_redraws_with_the_browsers_own_trim_and_parse_float(page):
         var frame = document.createElement('iframe');
         document.body.appendChild(frame);
         var native = frame.contentWindow.Function.prototype.toString;  // not core-js's
-        var out = ['trim', 'trimStart', 'trimEnd'].filter(function (name) {
+        var trims = ['trim', 'trimStart', 'trimEnd', 'trimLeft', 'trimRight'];
+        var out = trims.filter(function (name) {
             return native.call(String.prototype[name]).indexOf('[native code]') < 0; })
           .concat(['parseFloat', 'parseInt'].filter(function (name) {
             return native.call(window[name]).indexOf('[native code]') < 0
