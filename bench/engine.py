@@ -470,9 +470,10 @@ def main() -> None:
         f"compiled program ({len(chunks)} calls, to the last result)": lambda: (
             jax.block_until_ready([engine._run_many(*args) for args in chunks])),
         "device -> NumPy + 64 result dicts": lambda: [
-            engine._result(np.asarray(t)[args[3][j]:args[3][j] + 1000], np.asarray(f)[j],
-                           np.asarray(d)[j], 1000)
-            for (t, f, d), args in zip(outs, chunks) for j in range(int(args[4]))],
+            engine._result(np.asarray(t)[at:at + 1000], np.asarray(f)[j], np.asarray(d)[j],
+                           1000)
+            for (t, f, d), args, (a, b) in zip(outs, chunks, engine._chunks([1000] * 64))
+            for j, at in enumerate(engine._offsets(args)[:b - a])],
     }
     for label, fn in phases.items():
         t = bench(fn, rounds=5, number=3)
