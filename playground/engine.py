@@ -454,8 +454,10 @@ def _batch_args(packed: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple:
 
 
 def _offsets(args: tuple) -> np.ndarray:
-    """Each run's first row in the table, from a call's arguments (:func:`_batch_args`)."""
-    return args[1][:, -_META + 1]
+    """The first row in the table of each run of a call, from its arguments
+    (:func:`_batch_args`: the int vectors end in steps, offset, and the count in row 0)."""
+    ivecs = args[1]
+    return ivecs[:ivecs[0, -1], -2]
 
 
 def run_packed(packed: list[tuple[np.ndarray, np.ndarray, int]]) -> list[dict]:
