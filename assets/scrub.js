@@ -262,7 +262,7 @@
     if (entry && "margin.l" in entry.axis) { return null; }  // frozen since the first change
     entry = save(gd, ["xaxis.automargin", "yaxis.automargin", "margin.l", "margin.r",
                       "margin.t", "margin.b"]);
-    entry.labels = labelWidth(gd);
+    entry.labels = entry.grabLabels = labelWidth(gd);
     entry.pushed = JSON.parse(JSON.stringify(gd._fullLayout._pushmargin || {}));
     return {"xaxis.automargin": false, "yaxis.automargin": false, "margin.l": size.l,
             "margin.r": size.r, "margin.t": size.t, "margin.b": size.b};
@@ -516,6 +516,56 @@
 
   var CATCH_UP_MS = 1500;  // a release whose exact run has not been drawn by then
 
+  /* The exact run after a release is drawn with a left margin wide enough for its y tick
+     labels from the start. Plotly's auto margins otherwise draw the whole plot twice
+     whenever those labels are wider or narrower than the ones the margin was last sized
+     for (0.0005 after 0.002: ~30 ms more per plot, in two releases out of five here).
+     The figure's margin is a lower bound (Plotly widens a margin its labels need), so it
+     is raised, for that one redraw, to what the labels needed at the grab plus how much
+     wider the last frame's labels are, plus KEEP_SLACK of a label's type for the exact
+     run's own ticks: at most that much room is left over beside the axis title until the
+     next change draws the figure's own margin. (The map's axes are the surface's
+     window, the same for every run: it needs none of this.) `gd._keepMargins` holds it until the
+     plot's next Plotly.react, the exact run's (or until KEEP_MS, if none comes). */
+  var KEEP_MS = 5000, KEEP_SLACK = 0.6;
+  function keepMargins(gd, entry) {
+    var full = gd && gd._fullLayout;
+    var pushed = full && ((entry && entry.pushed) || full._pushmargin);
+    var need = pushed && pushed["y.automargin"] && pushed["y.automargin"].l;
+    if (!need || full.scene) { return; }
+    var now = labelWidth(gd), before = entry && entry.grabLabels !== undefined ? entry.grabLabels : now;
+    var font = (full.yaxis.tickfont && full.yaxis.tickfont.size) || 16;
+    gd._keepMargins = {margin: {l: Math.ceil(need.size + now - before + KEEP_SLACK * font)},
+                       until: performance.now() + KEEP_MS};
+    var P = window.Plotly;
+    if (P.react._keepsMargins) { return; }
+    var react = P.react;
+    P.react = function (plotDiv, data, layout, config) {
+      var keep = plotDiv && plotDiv._keepMargins;
+      if (keep) {
+        plotDiv._keepMargins = null;
+        if (performance.now() < keep.until) {
+          if (data && !Array.isArray(data) && data.data) {  // react(gd, figure), as dcc.Graph calls it
+            data = Object.assign({}, data, {layout: raised(data.layout, keep.margin)});
+          } else {
+            layout = raised(layout, keep.margin);
+          }
+        }
+      }
+      return react.call(this, plotDiv, data, layout, config);
+    };
+    P.react._keepsMargins = true;
+  }
+
+  /* A copy of a layout whose margins are at least those in `least` (px). */
+  function raised(layout, least) {
+    var margin = Object.assign({}, layout && layout.margin);
+    Object.keys(least).forEach(function (side) {
+      margin[side] = Math.max(typeof margin[side] === "number" ? margin[side] : 0, least[side]);
+    });
+    return Object.assign({}, layout, {margin: margin});
+  }
+
   /* A plot's traces as they stand (the exact run at rest), kept so that a release where
      the slider was grabbed can put them back: a frame drawn through Plotly (a line that
      fastLine could not draw, the catch-up after a release) writes the frame's decimated
@@ -578,6 +628,11 @@
       restoreAxes(s.gd, s.axis);
       if (s.pushed && s.gd._fullLayout) { s.gd._fullLayout._pushmargin = s.pushed; }
     });
+    if (drawn >= 0 && !unmoved) {
+      gds.slice(0, 2).forEach(function (gd) {  // the lr and loss plots
+        keepMargins(gd, saved.find(function (s) { return s.gd === gd; }));
+      });
+    }
     gds.forEach(function (gd) {
       if (gd && gd.once) {
         gd.once("plotly_afterplot", function () {

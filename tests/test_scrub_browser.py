@@ -268,6 +268,49 @@ def test_held_at_any_lr_the_plots_axis_labels_read_as_they_do_at_rest(page):
     readable(driver)
 
 
+MARGIN_ROOM = """
+return ['lr-graph', 'loss-graph'].map(function (id) {
+  var full = document.querySelector('#' + id + ' .js-plotly-plot')._fullLayout;
+  return [full.margin.l, full._pushmargin['y.automargin'].l.size, full.yaxis.tickfont.size];
+});"""
+"""Per plot (lr, loss): its layout's left margin (Plotly's lower bound, before its labels
+push), the room its y tick labels and axis title need (Plotly's own measure) and the
+labels' type size, px."""
+
+
+def test_a_released_scrub_draws_the_exact_run_once_with_room_for_its_labels(page):
+    """Let go far from where it was grabbed (0.0005 on the lr axis where 0.1 stood), the
+    exact run is drawn with a left margin its new labels fit in from the start, so Plotly
+    never draws it a second time to widen it (~30 ms per plot), and with little room to
+    spare; the next change draws with the figure's own margins again."""
+    driver = page.driver
+    driver.set_window_size(1366, 900)
+    driver.execute_script("document.querySelector('.lr-slider').scrollIntoView("
+                          "{block: 'center'})")
+    at_rest = driver.execute_script(MARGIN_ROOM)
+    assert all(lower < need for lower, need, _ in at_rest)  # the labels push, at rest
+    x, y = driver.execute_script(
+        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    x = grab_and_move(driver, x, y, -8, 12)
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
+               and lr_box(page) < 1e-3)
+    time.sleep(0.3)
+    mouse(driver, "mouseReleased", x, y, 0)
+    wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"]
+               and lr_box(page) < 1e-3, timeout=30)
+    time.sleep(0.5)
+    released = driver.execute_script(MARGIN_ROOM)
+    assert released[0][1] != at_rest[0][1]  # the lr axis's labels changed width
+    for lower, need, font in released:
+        assert need - 1 <= lower <= need + 2 * font, (released, at_rest)
+    readable(driver)
+    set_input(page, "#lr", "0.05")
+    wait_until(lambda: abs(max(driver.execute_script(LR_TRACE)[1]) - 0.05) < 1e-6, timeout=30)
+    time.sleep(0.5)
+    assert all(lower < need for lower, need, _ in driver.execute_script(MARGIN_ROOM))
+
+
 def test_held_where_the_loss_spans_under_three_decades_its_axis_reads_1_2_5(blank_page):
     """SGD on the bowl: its loss at rest falls twelve decades; held at the smallest lrs it
     barely moves, and the loss axis the frames need spans under three decades. Its labels
