@@ -696,20 +696,6 @@
         }).join("&");
         return key === last ? window.dash_clientside.no_update : key;
       },
-      /* The steps slider is log10 of the steps (playground/web/sliders.py steps_at): a
-         release writes its steps into the box (which runs the run); typed steps move it
-         (to its nearer end past them). */
-      syncSteps: function (sliderValue, boxValue, low, high) {
-        var no = window.dash_clientside.no_update;
-        var trig = ((window.dash_clientside.callback_context.triggered || [])[0] || {}).prop_id || "";
-        if (trig.indexOf("steps-slider") >= 0) {
-          return typeof sliderValue === "number"
-            ? [String(Math.round(Math.pow(10, sliderValue))), no] : [no, no];
-        }
-        var n = parseFloat(boxValue);
-        if (!(n >= 1) || String(n) !== String(boxValue).trim()) { return [no, no]; }
-        return [no, Math.min(Math.max(Math.log10(n), low), high)];
-      },
       /* The frames arrived: keep them and draw the slider's latest position. */
       arrived: function (answer) {
         if (!answer || !answer.frames) { state.asked = null; return; }

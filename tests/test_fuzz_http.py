@@ -111,6 +111,9 @@ def test_runs_beyond_the_work_cap_are_refused_with_a_message(server, site):
     for slider in (2**31, 10**20, 1e308, -6):  # the lr is 10 ** slider
         r = fz.post(server.url, update_body(site, lr_slider=slider))
         assert r.status == 400 and b"lr-slider" in r.body and r.seconds < 5
+    for slider in (2**31, 1e308, 9.0, -1, True):  # the steps are 10 ** slider too
+        r = fz.post(server.url, update_body(site, steps_slider=slider))
+        assert r.status == 400 and b"steps-slider" in r.body and r.seconds < 5
 
 
 def test_bodies_over_256_kB_get_413(server, site):

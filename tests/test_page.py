@@ -18,7 +18,7 @@ from playground.web import figures as fig
 from playground.web import form, page
 
 OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider", "lr_slider_class",
-       "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",
+       "steps", "steps_slider", "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",
        "problem_params", "optimizer_params", "schedule_params", "lesson_marks", "formula"]
 
 
@@ -56,6 +56,7 @@ def update(trigger, config=None, pins=(), surface_key="same", shown=None, **cont
     args = dict(problem=choice["problem"], optimizer=choice["optimizer"],
                 schedule=choice["schedule"], warmup_on=["on"] if warmup_on else [],
                 lr=values["run.run.lr"], lr_slider=-1.0, steps=values["run.run.steps"],
+                steps_slider=None,
                 start_x=values["run.run.start_x"], start_y=values["run.run.start_y"],
                 param_values=[values[k] for k in keys], click=None, pins=list(pins),
                 theme="light", lr_log=[], threshold=1e-3, path_3d=[], surface_key=surface_key,

@@ -591,6 +591,7 @@ def test_the_steps_slider_grows_and_shrinks_the_run_against_fixed_axes(page):
     np.testing.assert_allclose(settled_path(driver, n), want["path"][:, 0], rtol=1e-5,
                                atol=1e-6)
     wait_until(lambda: driver.execute_script(X_TOP) == [n, n])  # the run's own axes
+    assert steps() == n  # the box holds the released steps
     assert driver.execute_script("return window.__requests.main") == 1
     # a drag to longer runs grows the axes past them (in round steps, not every frame)
     x, y = driver.execute_script(
@@ -610,9 +611,17 @@ def test_the_steps_slider_grows_and_shrinks_the_run_against_fixed_axes(page):
     mouse(driver, "mouseReleased", x, y, 0)
     wait_until(lambda: f"steps={longest}&" in driver.current_url, timeout=30)
     wait_until(lambda: driver.execute_script(X_TOP) == [longest, longest], timeout=30)
-    # typed steps move the slider (log10 of the steps)
+    # typed steps move the slider (log10 of the steps); past its end it stops there, and
+    # the run keeps the typed steps (one request: the slider's move runs nothing)
+    thumb = ("return document.querySelector('.steps-slider [role=slider]')"
+             ".getAttribute('aria-valuenow')")
     set_input(page, "#steps", "1000")
-    wait_until(lambda: driver.execute_script(
-        "return document.querySelector('.steps-slider [role=slider]')"
-        ".getAttribute('aria-valuenow')") == "3")
+    wait_until(lambda: driver.execute_script(thumb) == "3")
+    driver.execute_script("window.__requests.main = 0")
+    set_input(page, "#steps", "5000")
+    wait_until(lambda: "steps=5000&" in driver.current_url, timeout=30)
+    wait_until(lambda: driver.execute_script(thumb) == "3.301")
+    time.sleep(1.0)
+    assert steps() == 5000 and "steps=5000&" in driver.current_url
+    assert driver.execute_script("return window.__requests.main") == 1
     assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]

@@ -11,6 +11,7 @@ drawn in the browser (``playground.web.browser``).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import dash
@@ -22,7 +23,7 @@ from .form import (BY_KEY, FIELDS, LR_SLIDER, LR_STEP, Field, config_from_form, 
                    form_from_config, label_of, lr_at, lr_preset, placeholder, slider_note,
                    slider_position)
 from .formula_box import formula_block
-from .sliders import slider, stores
+from .sliders import STEPS_SLIDER, slider, steps_at, stores
 
 STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
               "run.run.start_y": "start-y"}
@@ -193,15 +194,23 @@ class FormRead:
     (the schedule's come with the warmup switch, which a new schedule may turn off)."""
     slider_class: str = "lr-slider"
     """The slider's class: ``lr-slider past-end`` while the lr lies past its ends."""
+    steps: object = dash.no_update
+    """The steps box (a released steps slider writes its steps there)."""
+    steps_slider: object = dash.no_update
+    """The steps slider (follows typed steps, to its nearer end past them)."""
 
 
 def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, start_y,
-              params: dict, click) -> FormRead:
+              params: dict, click, steps_slider=None) -> FormRead:
     """The form after a change (``trigger``: the id of the component that changed):
     ``choice`` the pickers' values, ``params`` the pattern-matched controls' values by key,
-    ``click`` the path plot's click (a new start)."""
+    ``click`` the path plot's click (a new start). The lr and steps sliders are read here,
+    not through their boxes, so that a release runs the run in one request."""
     no = dash.no_update
     problem, optimizer = choice["problem"], choice["optimizer"]
+    steps_out = steps_slider_out = no
+    if trigger == "steps-slider" and isinstance(steps_slider, (int, float)):
+        steps = steps_out = str(steps_at(STEPS_SLIDER.at(float(steps_slider))))
     if trigger == "lr-slider" and lr_slider is not None:
         lr = lr_at(lr_slider)
     elif trigger in ("problem", "optimizer"):
@@ -235,5 +244,8 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
         groups[list(SECTIONS).index(trigger)] = schedule_group(
             choice[trigger], shown_values, shown, warmup_on, note) if trigger == "schedule" \
             else entry_group(trigger, choice[trigger], shown_values, shown)
+    if trigger == "steps" and config is not None:  # typed steps move the slider
+        steps_slider_out = STEPS_SLIDER.at(math.log10(config["steps"]))
     return FormRead(config, errors, lr_out, slider, start_out, groups,
-                    "lr-slider past-end" if past_end else "lr-slider")
+                    "lr-slider past-end" if past_end else "lr-slider", steps_out,
+                    steps_slider_out)

@@ -104,7 +104,7 @@ def status_line(view):
 FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
                Input("schedule", "value"), Input("warmup-on", "value"),
                Input("lr", "value"), Input("lr-slider", "value"), Input("steps", "value"),
-               Input("start-x", "value"), Input("start-y", "value"), PARAM_VALUES,
+               Input("steps-slider", "value"), Input("start-x", "value"), Input("start-y", "value"), PARAM_VALUES,
                Input("path-graph", "clickData"), Input("pins", "data"),
                Input("theme", "value"), Input("lr-log", "value"), Input("threshold", "value"),
                Input("path-3d", "value")]
@@ -114,16 +114,16 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     Output("lr-graph", "figure"), Output("loss-graph", "figure"),
     Output("path-graph", "figure"), Output("errors", "data"),
     Output("lr", "value"), Output("lr-slider", "value"), Output("lr-slider", "className"),
-    Output("start-x", "value"), Output("start-y", "value"),
+    Output("steps", "value"), Output("steps-slider", "value"), Output("start-x", "value"), Output("start-y", "value"),
     Output("surface-key", "data"), Output("page-query", "data"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
     *(Output(f"{section}-params", "children") for section in SECTIONS),
     Output("lesson-marks", "data"), Output("formula-text", "data"),
     *FORM_INPUTS, State("surface-key", "data"), State("lesson-marks", "data"),
     prevent_initial_call=True)
-def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_x, start_y,
-           param_values, click, pins, theme, lr_log, threshold, path_3d, surface_key,
-           lesson_marks=False):
+def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, steps_slider,
+           start_x, start_y, param_values, click, pins, theme, lr_log, threshold, path_3d,
+           surface_key, lesson_marks=False):
     """The one path from a control change to redrawn plots.
 
     The messages beside the controls travel as one dict (``errors``), drawn in the
@@ -136,9 +136,11 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     form = read_form(trigger, {"problem": problem, "optimizer": optimizer,
                                "schedule": schedule}, warmup_on, lr, lr_slider, steps,
                      start_x, start_y,
-                     {pid["key"]: v for pid, v in zip(param_ids, param_values)}, click)
+                     {pid["key"]: v for pid, v in zip(param_ids, param_values)}, click,
+                     steps_slider)
     if form.config is None:  # keep the last good run on the plots
-        return (no, no, no, form.errors, form.lr, form.slider, form.slider_class, *form.start,
+        return (no, no, no, form.errors, form.lr, form.slider, form.slider_class, form.steps,
+                form.steps_slider, *form.start,
                 no, no, no,
                 "Fix the highlighted field to update the plots.", no, *form.groups, no, no)
     # a new theme keeps a lesson's marks (the runs are the lesson's still), in its colours
@@ -160,7 +162,8 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, start_
     else:
         figures = _figures(runs, theme, options, trigger, path_3d, full=full,
                            surface_changed=new_key != surface_key)
-    return (*figures, form.errors, form.lr, form.slider, form.slider_class, *form.start,
+    return (*figures, form.errors, form.lr, form.slider, form.slider_class, form.steps,
+            form.steps_slider, *form.start,
             new_key,
             page_path(form.config, pins or []), table(runs, threshold, theme),
             status(runs[0]), legend(runs, theme), *form.groups,

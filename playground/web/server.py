@@ -20,6 +20,7 @@ from playground.web import fast_json, page
 from playground.warmup import WarmUp
 from playground.warmup import warm as warm_engine
 from playground.web.form import LR_SLIDER
+from playground.web.sliders import STEPS_SLIDER
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 ASSETS = next(p for p in (_PACKAGE / "assets", _PACKAGE.parent / "assets") if p.is_dir())
@@ -206,8 +207,9 @@ def _malformed(app: dash.Dash, body) -> str | None:
 
 def _too_much_work(body: dict) -> str | None:
     """Why a request would cost far more than a page change ever does, or None: more pinned
-    runs than the page keeps (each one a run), or an lr slider beyond its range (the lr is
-    10 ** slider: a huge integer there takes minutes and gigabytes)."""
+    runs than the page keeps (each one a run), or an lr or steps slider beyond its range
+    (the lr and the steps are 10 ** slider: a huge integer there takes minutes and
+    gigabytes)."""
     for item in body["inputs"] + body.get("state", []):
         if not isinstance(item, dict):
             continue
@@ -220,6 +222,11 @@ def _too_much_work(body: dict) -> str | None:
                 isinstance(value, (int, float)) and not isinstance(value, bool)
                 and LR_SLIDER[0] <= value <= LR_SLIDER[1]):
             return f"lr-slider: a number from {LR_SLIDER[0]:g} to {LR_SLIDER[1]:g}"
+        if item["id"] == "steps-slider" and value is not None and not (
+                isinstance(value, (int, float)) and not isinstance(value, bool)
+                and STEPS_SLIDER.low <= value <= STEPS_SLIDER.high):
+            return (f"steps-slider: a number from {STEPS_SLIDER.low:g} to "
+                    f"{STEPS_SLIDER.high:g}")
     return None
 
 

@@ -242,12 +242,8 @@ clientside_callback(ClientsideFunction("scrub", "syncBox"),
                     State({"type": "param", "key": MATCH}, "placeholder"),
                     prevent_initial_call=True)
 
-# the steps box follows its released slider, the slider the typed steps
-clientside_callback(ClientsideFunction("scrub", "syncSteps"),
-                    Output("steps", "value"), Output("steps-slider", "value"),
-                    Input("steps-slider", "value"), Input("steps", "value"),
-                    State("steps-slider", "min"), State("steps-slider", "max"),
-                    prevent_initial_call=True)
+# the steps box and its slider follow each other in the main callback
+# (controls.read_form): a release then runs the run in one request
 
 _RUN_SLIDERS = {"type": "param-slider", "key": ALL}
 
