@@ -79,6 +79,13 @@ THUMB_AT = ("return document.querySelector('.lr-slider [role=slider]')"
 """Where the lr slider's thumb stands (log10 of the lr)."""
 
 
+def lr_thumb(driver) -> tuple[float, float]:
+    """Where the lr slider's thumb stands on the screen (its centre, px)."""
+    return driver.execute_script(
+        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
+        "return [r.left + r.width / 2, r.top + r.height / 2];")
+
+
 def lr_box(page) -> float:
     return float(page.driver.execute_script("return document.getElementById('lr').value"))
 
@@ -93,9 +100,7 @@ def test_a_dragged_lr_slider_redraws_in_the_browser_and_settles_on_the_exact_run
     driver.execute_script(COUNT_REQUESTS)
     rest_line = driver.execute_script(LR_LINE)
     hidden_at_rest = driver.execute_script(HIDDEN)
-    x, y = driver.execute_script(
-        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
-        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    x, y = lr_thumb(driver)
     x = grab_and_move(driver, x, y, -4, 12)  # to the left: smaller lrs
     # a frame of the drag: the lr box, and the lr curve drawn as the frame of that lr (a
     # longer run has a frame at every k-th position only: the box says which it draws)
@@ -167,9 +172,7 @@ def test_a_slider_let_go_where_it_was_grabbed_shows_the_exact_run_again(page):
     hidden_at_rest = driver.execute_script(HIDDEN)
     lr_at_rest = lr_box(page)
     assert lr_at_rest == 0.1
-    x, y = driver.execute_script(
-        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
-        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    x, y = lr_thumb(driver)
     # far to the left (decades of lr: the axes change on the way)
     x = grab_and_move(driver, x, y, -10, 12)
     wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
@@ -247,9 +250,7 @@ def test_held_at_any_lr_the_plots_axis_labels_read_as_they_do_at_rest(page):
     at_rest = driver.execute_script(margins)
     rest_loss = [lb["text"] for lb in driver.execute_script(Y_LABELS)
                  if lb["plot"] == "loss-graph"]
-    x, y = driver.execute_script(
-        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
-        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    x, y = lr_thumb(driver)
     x = grab_and_move(driver, x, y, -8, 12)  # small lrs: 1e-4 and its kin on the lr axis
     wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
                and lr_box(page) < 1e-3)
@@ -289,9 +290,7 @@ def test_a_released_scrub_draws_the_exact_run_once_with_room_for_its_labels(page
                           "{block: 'center'})")
     at_rest = driver.execute_script(MARGIN_ROOM)
     assert all(lower < need for lower, need, _ in at_rest)  # the labels push, at rest
-    x, y = driver.execute_script(
-        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
-        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    x, y = lr_thumb(driver)
     x = grab_and_move(driver, x, y, -8, 12)
     wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
                and lr_box(page) < 1e-3)
@@ -322,9 +321,7 @@ def test_held_where_the_loss_spans_under_three_decades_its_axis_reads_1_2_5(blan
     driver.execute_script("document.querySelector('.lr-slider').scrollIntoView("
                           "{block: 'center'})")
     assert len(readable(driver)) <= 8  # at rest: every other decade of twelve
-    x, y = driver.execute_script(
-        "var r = document.querySelector('.lr-slider [role=slider]').getBoundingClientRect();"
-        "return [r.left + r.width / 2, r.top + r.height / 2];")
+    x, y = lr_thumb(driver)
     x = grab_and_move(driver, x, y, -8, 30)
     wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0
                and lr_box(page) < 2e-5)
