@@ -525,15 +525,17 @@
      wider the last frame's labels are, plus KEEP_SLACK of a label's type for the exact
      run's own ticks: at most that much room is left over beside the axis title until the
      next change draws the figure's own margin. (The map's axes are the surface's
-     window, the same for every run: it needs none of this.) `gd._keepMargins` holds it until the
-     plot's next Plotly.react, the exact run's (or until KEEP_MS, if none comes). */
+     window, the same for every run: it needs none of this.) `gd._keepMargins` holds it
+     until the plot's next Plotly.react, the exact run's (or until KEEP_MS, if none
+     comes). */
   var KEEP_MS = 5000, KEEP_SLACK = 0.6;
   function keepMargins(gd, entry) {
     var full = gd && gd._fullLayout;
     var pushed = full && ((entry && entry.pushed) || full._pushmargin);
     var need = pushed && pushed["y.automargin"] && pushed["y.automargin"].l;
     if (!need || full.scene) { return; }
-    var now = labelWidth(gd), before = entry && entry.grabLabels !== undefined ? entry.grabLabels : now;
+    var now = labelWidth(gd);
+    var before = entry && entry.grabLabels !== undefined ? entry.grabLabels : now;
     var font = (full.yaxis.tickfont && full.yaxis.tickfont.size) || 16;
     gd._keepMargins = {margin: {l: Math.ceil(need.size + now - before + KEEP_SLACK * font)},
                        until: performance.now() + KEEP_MS};
