@@ -205,6 +205,11 @@ def _malformed(app: dash.Dash, body) -> str | None:
     return None
 
 
+_SLIDER_ENDS = {"lr-slider": tuple(LR_SLIDER),
+                "steps-slider": (STEPS_SLIDER.low, STEPS_SLIDER.high)}
+"""The sliders whose value the server raises 10 to, and their ends."""
+
+
 def _too_much_work(body: dict) -> str | None:
     """Why a request would cost far more than a page change ever does, or None: more pinned
     runs than the page keeps (each one a run), or an lr or steps slider beyond its range
@@ -218,15 +223,11 @@ def _too_much_work(body: dict) -> str | None:
                 isinstance(value, list) and len(value) <= page.MAX_PINS
                 and all(isinstance(p, dict) for p in value)):
             return f"pins: at most {page.MAX_PINS} pinned runs, each a config object"
-        if item["id"] == "lr-slider" and value is not None and not (
+        ends = _SLIDER_ENDS.get(item["id"]) if isinstance(item["id"], str) else None
+        if ends and value is not None and not (
                 isinstance(value, (int, float)) and not isinstance(value, bool)
-                and LR_SLIDER[0] <= value <= LR_SLIDER[1]):
-            return f"lr-slider: a number from {LR_SLIDER[0]:g} to {LR_SLIDER[1]:g}"
-        if item["id"] == "steps-slider" and value is not None and not (
-                isinstance(value, (int, float)) and not isinstance(value, bool)
-                and STEPS_SLIDER.low <= value <= STEPS_SLIDER.high):
-            return (f"steps-slider: a number from {STEPS_SLIDER.low:g} to "
-                    f"{STEPS_SLIDER.high:g}")
+                and ends[0] <= value <= ends[1]):
+            return f"{item['id']}: a number from {ends[0]:g} to {ends[1]:g}"
     return None
 
 
