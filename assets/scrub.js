@@ -534,11 +534,9 @@
     var pushed = full && ((entry && entry.pushed) || full._pushmargin);
     var need = pushed && pushed["y.automargin"] && pushed["y.automargin"].l;
     if (!need || full.scene) { return; }
-    var now = labelWidth(gd);
-    var before = entry && entry.grabLabels !== undefined ? entry.grabLabels : now;
     var font = (full.yaxis.tickfont && full.yaxis.tickfont.size) || 16;
-    gd._keepMargins = {margin: {l: Math.ceil(need.size + now - before + KEEP_SLACK * font)},
-                       until: performance.now() + KEEP_MS};
+    gd._keepMargins = {need: need.size + KEEP_SLACK * font, until: performance.now() + KEEP_MS,
+                       grabLabels: entry ? entry.grabLabels : undefined};
     var P = window.Plotly;
     if (P.react._keepsMargins) { return; }
     var react = P.react;
@@ -547,10 +545,15 @@
       if (keep) {
         plotDiv._keepMargins = null;
         if (performance.now() < keep.until) {
+          // the last frame's labels, still on the plot; measured here, after the release's
+          // request has left (a measure may wait on the page's layout)
+          var now = labelWidth(plotDiv);
+          var grown = keep.grabLabels === undefined ? 0 : now - keep.grabLabels;
+          var least = {l: Math.ceil(keep.need + grown)};
           if (data && !Array.isArray(data) && data.data) {  // react(gd, figure), as dcc.Graph calls it
-            data = Object.assign({}, data, {layout: raised(data.layout, keep.margin)});
+            data = Object.assign({}, data, {layout: raised(data.layout, least)});
           } else {
-            layout = raised(layout, keep.margin);
+            layout = raised(layout, least);
           }
         }
       }
