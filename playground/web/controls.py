@@ -11,7 +11,6 @@ drawn in the browser (``playground.web.browser``).
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 
 import dash
@@ -23,7 +22,7 @@ from .form import (BY_KEY, FIELDS, LR_SLIDER, LR_STEP, Field, config_from_form, 
                    form_from_config, label_of, lr_at, lr_preset, placeholder, slider_note,
                    slider_position)
 from .formula_box import formula_block
-from .sliders import STEPS_SLIDER, slider, steps_at, stores
+from .sliders import STEPS_SLIDER, slider, steps_at, steps_position, stores
 
 STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
               "run.run.start_y": "start-y"}
@@ -245,7 +244,7 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
             choice[trigger], shown_values, shown, warmup_on, note) if trigger == "schedule" \
             else entry_group(trigger, choice[trigger], shown_values, shown)
     if trigger == "steps" and config is not None:  # typed steps move the slider
-        steps_slider_out = STEPS_SLIDER.at(math.log10(config["steps"]))
+        steps_slider_out = steps_position(config["steps"])
     return FormRead(config, errors, lr_out, slider, start_out, groups,
                     "lr-slider past-end" if past_end else "lr-slider", steps_out,
                     steps_slider_out)

@@ -99,11 +99,16 @@ def steps_at(position: float) -> int:
     return int(round(10 ** position))
 
 
+def steps_position(steps: float) -> float:
+    """Where the steps slider stands for ``steps`` (log10, clamped to its ends)."""
+    return STEPS_SLIDER.at(math.log10(steps))
+
+
 def steps_slider(steps):
     """The slider under the steps box (at the box's steps, clamped to its ends; at the
     default steps for a box that holds no number)."""
     try:
-        at = STEPS_SLIDER.at(math.log10(float(steps)))
+        at = steps_position(float(steps))
     except (TypeError, ValueError):
         at = math.log10(STEPS.default)
     rng = STEPS_SLIDER
