@@ -622,3 +622,50 @@ def test_the_steps_slider_grows_and_shrinks_the_run_against_fixed_axes(page):
     assert steps() == 5000 and "steps=5000&" in driver.current_url
     assert driver.execute_script("return window.__requests.main") == 1
     assert not [e for e in page.get_logs() if e.get("level") == "SEVERE"]
+
+
+def touch(driver, kind: str, x: float = 0, y: float = 0):
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {
+        "type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+
+
+def test_on_a_phone_a_finger_scrubs_the_lr_and_the_release_runs_the_run(blank_page):
+    """A student's phone: a finger dragged along the lr slider moves the thumb (the page
+    does not scroll instead), the plots follow it with no request but the grab's, and the
+    lift runs the exact run at the thumb's lr."""
+    page, driver = blank_page, blank_page.driver
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
+                           {"enabled": True, "maxTouchPoints": 5})
+    open_page(page)
+    wait_until(lambda: len(driver.execute_script(LR_TRACE)[0]) == DEFAULT_CONFIG["steps"])
+    # the slider just below the plot, which stays on screen on a phone (sticky)
+    driver.execute_script(
+        "var s = document.querySelector('.lr-slider'); s.scrollIntoView({block: 'center'});"
+        "var p = document.querySelector('.plots').getBoundingClientRect();"
+        "window.scrollBy(0, s.getBoundingClientRect().top - p.bottom - 60);")
+    x, y = lr_thumb(driver)
+    assert driver.execute_script(
+        "var e = document.elementFromPoint(arguments[0], arguments[1]);"
+        "return !!e.closest('.lr-slider')", x, y), "the thumb is under something"
+    scrolled = driver.execute_script("return window.scrollY")
+    driver.execute_script(COUNT_REQUESTS + "window.__cancelled = 0;"
+                          "document.addEventListener('pointercancel', function () {"
+                          "  window.__cancelled++; }, true);")
+    touch(driver, "touchStart", x, y)
+    for _ in range(20):  # to the left, a finger's pace
+        x -= 6
+        touch(driver, "touchMove", x, y)
+        time.sleep(0.03)
+    wait_until(lambda: driver.execute_script("return window.__scrubStats.frames") > 0)
+    assert driver.execute_script("return window.__cancelled") == 0, "the page took the drag"
+    assert driver.execute_script("return window.scrollY") == scrolled
+    assert driver.execute_script("return window.__requests") == {"main": 0, "scrub": 1}
+    touch(driver, "touchEnd")
+    lr = float(f"{10 ** float(driver.execute_script(THUMB_AT)):.3g}")
+    assert lr < 0.05  # the thumb moved: 120 px is about two decades
+    want = playground.simulate({**DEFAULT_CONFIG, "optimizer": {"name": "adam", "lr": lr}})
+    wait_until(lambda: lr_box(page) == lr and np.allclose(
+        driver.execute_script(LR_TRACE)[1], want["lr"], rtol=1e-6), timeout=30)
+    assert driver.execute_script("return window.__requests")["main"] == 1
