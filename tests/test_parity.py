@@ -6,6 +6,7 @@ deliberately diverging runs. lr and momentum must agree to rtol 1e-9; path, loss
 observed_loss, grad_norm and clipped_grad_norm to 1e-7 of their scale; diverged_at exactly.
 (Gradient clipping and the plateau's metric, every optimizer by every norm: test_clip.py.)
 """
+import functools
 import itertools
 import math
 import sys
@@ -206,12 +207,21 @@ def check(key, got, want, rtol=None, scale_tol=None):
     assert not bad.any(), first_bad(key, got, want, bad)
 
 
-@pytest.mark.parametrize("cfg", [c for _, c in CASES], ids=[i for i, _ in CASES])
-def test_parity_with_torch(cfg):
+@functools.cache
+def torch_case(name: str) -> dict:
+    """torch's run of the case ``name`` (run once: the parity test and the case list's
+    check both read it)."""
     with jax.enable_x64(True):
-        resolved = playground.resolve(cfg)
+        resolved = playground.resolve(dict(CASES)[name])
+    return run_torch(resolved, blowup=blowup(resolved["problem"]["name"]))
+
+
+@pytest.mark.parametrize("name", [i for i, _ in CASES], ids=[i for i, _ in CASES])
+def test_parity_with_torch(name):
+    cfg = dict(CASES)[name]
+    with jax.enable_x64(True):
         got = playground.simulate(cfg)
-    want = run_torch(resolved, blowup=blowup(resolved["problem"]["name"]))
+    want = torch_case(name)
     assert got["diverged_at"] == want["diverged_at"], (
         f"diverged_at: engine {got['diverged_at']}, torch {want['diverged_at']}")
     for key in ("lr", "momentum"):
@@ -224,15 +234,13 @@ def test_case_list_covers_every_pair_and_is_sane():
     """The cases cover all 11 x 4 pairs; only the DIVERGING ones diverge (torch alone)."""
     pairs = {(c["schedule"]["name"], c["optimizer"]["name"]) for _, c in CASES}
     assert pairs >= set(itertools.product(SCHEDULES, GRID_OPT))
-    with jax.enable_x64(True):
-        for name, cfg in CASES:
-            resolved = playground.resolve(cfg)
-            res = run_torch(resolved, blowup=blowup(resolved["problem"]["name"]))
-            diverging = name.startswith("diverge-")
-            assert (res["diverged_at"] is not None) == diverging, (name, res["diverged_at"])
-            if not diverging:
-                final = res["loss"][-1]
-                assert math.isfinite(final) and final <= res["loss"][0] * 10, name
+    for name, _ in CASES:
+        res = torch_case(name)
+        diverging = name.startswith("diverge-")
+        assert (res["diverged_at"] is not None) == diverging, (name, res["diverged_at"])
+        if not diverging:
+            final = res["loss"][-1]
+            assert math.isfinite(final) and final <= res["loss"][0] * 10, name
 
 
 # --- Bit for bit -------------------------------------------------------------------------
