@@ -1,5 +1,6 @@
 """The config: every kind of bad value is refused with a message naming the field; links
 and the command line agree with the engine."""
+import io
 import json
 import math
 import subprocess
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 import playground
-from playground import ConfigError, from_query, page_path, resolve, to_query, validate
+from playground import ConfigError, cli, from_query, page_path, resolve, to_query, validate
 
 GOOD = {"problem": {"name": "rosenbrock"}, "start": [-1.5, 2.0], "steps": 500,
         "optimizer": {"name": "adam", "lr": 0.05, "betas": [0.9, 0.999], "eps": 1e-8},
@@ -181,17 +182,30 @@ def test_cli_simulate_prints_the_result_as_json(tmp_path, cli_env):
     np.testing.assert_allclose(np.array(got["path"][:10]), want["path"][:10], rtol=1e-6)
 
 
-def test_cli_reads_standard_input_and_refuses_bad_configs_with_status_2(cli_env):
-    out = _cli(cli_env, "simulate", "-", stdin='{"steps": 0}')
-    assert out.returncode == 2 and out.stdout == ""
-    assert "steps:" in out.stderr and "Traceback" not in out.stderr
-    out = _cli(cli_env, "simulate", "-", stdin="{not json")
-    assert out.returncode == 2 and "not valid JSON" in out.stderr
-    out = _cli(cli_env, "simulate", "/nonexistent/run.json")
-    assert out.returncode == 2 and "cannot read" in out.stderr
+def _cli_here(monkeypatch, capsys, *args, stdin=None):
+    """The command's ``main`` in this process (its exit status, stdout, stderr): its
+    reading and refusing are the same code as in a process of its own (which
+    test_cli_simulate_prints_the_result_as_json and tests/test_cli.py run), without a
+    JAX start-up per call."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+    capsys.readouterr()
+    status = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
 
 
-def test_cli_refuses_hostile_documents_with_status_2_and_no_traceback(tmp_path, cli_env):
+def test_cli_reads_standard_input_and_refuses_bad_configs_with_status_2(monkeypatch, capsys):
+    status, out, err = _cli_here(monkeypatch, capsys, "simulate", "-", stdin='{"steps": 0}')
+    assert status == 2 and out == ""
+    assert "steps:" in err and "Traceback" not in err
+    status, _, err = _cli_here(monkeypatch, capsys, "simulate", "-", stdin="{not json")
+    assert status == 2 and "not valid JSON" in err
+    status, _, err = _cli_here(monkeypatch, capsys, "simulate", "/nonexistent/run.json")
+    assert status == 2 and "cannot read" in err
+
+
+def test_cli_refuses_hostile_documents_with_status_2_and_no_traceback(tmp_path, monkeypatch,
+                                                                        capsys):
     binary = tmp_path / "run.json"
     binary.write_bytes(b"\xff\xfe\x00{")
     for args, stdin, says in [
@@ -199,15 +213,15 @@ def test_cli_refuses_hostile_documents_with_status_2_and_no_traceback(tmp_path, 
             (("simulate", "-"), '{"steps": ' + "9" * 5000 + "}", "4,300 digits"),
             (("url", "-"), '{"optimizer": {"name": "sgd", "lr": 1e39}}', "optimizer.lr"),
             (("simulate", str(binary)), None, "not UTF-8")]:
-        out = _cli(cli_env, *args, stdin=stdin)
-        assert out.returncode == 2, out.stderr[-300:]
-        assert says in out.stderr and "Traceback" not in out.stderr
+        status, out, err = _cli_here(monkeypatch, capsys, *args, stdin=stdin)
+        assert status == 2, err[-300:]
+        assert says in err and out == ""
 
 
-def test_cli_url_prints_the_page_path(cli_env):
-    out = _cli(cli_env, "url", "-", stdin=json.dumps(GOOD))
-    assert out.returncode == 0
-    assert out.stdout.strip() == page_path(GOOD)
-    current, _ = from_query(out.stdout.strip().split("?", 1)[1])
+def test_cli_url_prints_the_page_path(monkeypatch, capsys):
+    status, out, _ = _cli_here(monkeypatch, capsys, "url", "-", stdin=json.dumps(GOOD))
+    assert status == 0
+    assert out.strip() == page_path(GOOD)
+    current, _ = from_query(out.strip().split("?", 1)[1])
     assert resolve(current) == resolve(GOOD)
     assert math.isclose(resolve(current)["schedule"]["eta_min"], 0.0001)
