@@ -673,25 +673,6 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     scrub: {
-      /* A released parameter slider writes its value into its box (which runs the run);
-         a typed box moves its slider. A pair box ("0.9, 0.999") holds the slider's number
-         first: the slider writes that element and keeps the rest as typed. An empty box
-         whose slider the run moved to its own value ("auto: 450", sliders.follow_run)
-         stays empty. */
-      syncBox: function (sliderValue, boxValue, placeholder) {
-        var no = window.dash_clientside.no_update;
-        var trig = ((window.dash_clientside.callback_context.triggered || [])[0] || {}).prop_id || "";
-        var text = boxValue === null || boxValue === undefined ? "" : String(boxValue);
-        var items = text.split(",");
-        if (trig.indexOf("param-slider") >= 0) {
-          if (typeof sliderValue !== "number") { return [no, no]; }
-          if (!text.trim() && placeholder === "auto: " + sliderValue) { return [no, no]; }
-          var rest = items.length > 1 ? items.slice(1).map(function (s) { return s.trim(); }) : [];
-          return [[String(sliderValue)].concat(rest).join(", "), no];
-        }
-        var v = parseFloat(items[0]);
-        return isFinite(v) && String(v) === items[0].trim() && items.length <= 2 ? [no, v] : [no, no];
-      },
       /* The page query's steps and warmup (playground/web/sliders.py run_length): the
          run-dependent sliders' ranges follow them, and only them. */
       runLength: function (query, last) {

@@ -87,6 +87,13 @@ def junk_queries(rng: random.Random, n: int) -> list[str]:
     return out
 
 
+def _proto(output):
+    """An output (a pattern's: each of its items) asking for the property __proto__."""
+    if isinstance(output, list):
+        return [{**item, "property": "__proto__"} for item in output]
+    return {"id": output["id"], "property": "__proto__"}
+
+
 def cases(site: Site, rng: random.Random, scale: int = 1) -> list[Case]:
     """Every hostile request, by category (``scale`` multiplies the random ones)."""
     out: list[Case] = []
@@ -189,11 +196,12 @@ def cases(site: Site, rng: random.Random, scale: int = 1) -> list[Case]:
     for name, forged in [("none", []), ("one", outs[:1]), ("short", outs[:-1]),
                          ("long", outs + outs[:3]), ("reversed", outs[::-1]),
                          ("foreign", [{"id": "note", "property": "children"}] * len(outs)),
-                         ("dict", outs[0]), ("strings", [f"{o['id']}.{o['property']}"
+                         ("dict", outs[0]), ("strings", [json.dumps(o) if isinstance(o, list)
+                                                         else f"{o['id']}.{o['property']}"
                                                          for o in outs]),
                          ("pattern", [{"id": {"type": "msg", "key": ["ALL"]},
                                        "property": "children"}] * len(outs)),
-                         ("props", [{"id": o["id"], "property": "__proto__"} for o in outs])]:
+                         ("props", [_proto(o) for o in outs])]:
         b = copy.deepcopy(good)
         b["outputs"] = forged
         out.append(Case("outputs", f"update outputs {name}", body=_j(b)))

@@ -127,10 +127,19 @@ class Site:
                     if k.startswith("{") and _matches(cid, json.loads(k))]
         return {"id": cid, "property": prop, "value": self.value(cid, prop)}
 
+    def _output(self, out: dict):
+        """An output as the renderer sends it: a pattern's (ALL) as the list of the
+        components it matches."""
+        if not isinstance(out["id"], dict):
+            return out
+        return [{"id": json.loads(k), "property": out["property"]}
+                for k in self.components if k.startswith("{")
+                and _matches(out["id"], json.loads(k))]
+
     def body(self, dep: dict, changed: str | None = None, values: dict | None = None) -> dict:
         """The request the renderer sends for ``dep``, with the page's current values
         (``values`` overrides some: {"id.prop": value}); ``changed`` is the trigger."""
-        outs = _outputs(dep)
+        outs = [self._output(o) for o in _outputs(dep)]
         inputs = [self._item(s) for s in dep["inputs"]]
         state = [self._item(s) for s in dep["state"]]
         for item in inputs + state:

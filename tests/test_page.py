@@ -16,10 +16,12 @@ from playground import lessons
 from playground.config import from_query, page_path, validate
 from playground.web import figures as fig
 from playground.web import form, page
+from playground.web.sliders import PARAM_SLIDERS
 
 OUT = ["lr_fig", "loss_fig", "path_fig", "errors", "lr", "lr_slider", "lr_slider_class",
        "steps", "steps_slider", "start_x", "start_y", "surface_key", "query", "summary", "status", "legend",
-       "problem_params", "optimizer_params", "schedule_params", "lesson_marks", "formula"]
+       "problem_params", "optimizer_params", "schedule_params", "lesson_marks", "formula",
+       "param_boxes", "param_sliders"]
 
 
 PARAM_KEYS = {f.key for f in form.FIELDS if f.key not in page.STABLE_IDS}
@@ -47,10 +49,12 @@ def call(fn, trigger, inputs_list=None, **kwargs):
     return copy_context().run(run)
 
 
-def update(trigger, config=None, pins=(), surface_key="same", shown=None, **controls):
+def update(trigger, config=None, pins=(), surface_key="same", shown=None, sliders=None,
+           placeholders=None, **controls):
     """Call the page's main callback as the browser would for the config's controls
     (``shown``: the choice whose controls are on the page, if not the config's own, as
-    just after a picker changed)."""
+    just after a picker changed; ``sliders``: the parameter sliders on the page and their
+    values, by key; ``placeholders``: the boxes' placeholders, by key)."""
     choice, values, warmup_on = form.form_from_config(config or form.DEFAULT_CONFIG)
     keys = on_page(shown or choice)
     args = dict(problem=choice["problem"], optimizer=choice["optimizer"],
@@ -58,7 +62,8 @@ def update(trigger, config=None, pins=(), surface_key="same", shown=None, **cont
                 lr=values["run.run.lr"], lr_slider=-1.0, steps=values["run.run.steps"],
                 steps_slider=None,
                 start_x=values["run.run.start_x"], start_y=values["run.run.start_y"],
-                param_values=[values[k] for k in keys], click=None, pins=list(pins),
+                param_values=[values[k] for k in keys], param_sliders=[], click=None,
+                pins=list(pins),
                 theme="light", lr_log=[], threshold=1e-3, path_3d=[], surface_key=surface_key,
                 lesson_marks=False)
     overrides = {k: v for k, v in controls.items() if k in args}
@@ -73,7 +78,17 @@ def update(trigger, config=None, pins=(), surface_key="same", shown=None, **cont
     inputs_list[page.FORM_INPUTS.index(page.PARAM_VALUES)] = [
         {"id": {"type": "param", "key": k}, "property": "value", "value": v}
         for k, v in zip(keys, args["param_values"])]
+    sliders = sliders or {}
+    inputs_list[page.FORM_INPUTS.index(PARAM_SLIDERS)] = [
+        {"id": {"type": "param-slider", "key": k}, "property": "value", "value": v}
+        for k, v in sliders.items()]
+    args["param_sliders"] = list(sliders.values())
+    args["placeholders"] = [(placeholders or {}).get(k) for k in keys]
     return dict(zip(OUT, call(page.update, trigger, inputs_list, **args)))
+
+
+def slider_trigger(key: str) -> str:
+    return json.dumps({"key": key, "type": "param-slider"}, separators=(",", ":"))
 
 
 def operations(patch):
@@ -168,6 +183,58 @@ def test_the_lr_slider_sets_the_lr_on_a_log_scale():
     want = playground.simulate({**form.DEFAULT_CONFIG,
                                 "optimizer": {"name": "adam", "lr": 0.01}})["lr"]
     np.testing.assert_allclose(decode(ops[("data", 0)]["y"]), want, rtol=1e-6)
+
+
+SGD = {**form.DEFAULT_CONFIG, "optimizer": {"name": "sgd", "lr": 0.001, "momentum": 0.5}}
+MOMENTUM = "optimizer.sgd.momentum"
+
+
+def test_a_released_parameter_slider_writes_its_box_and_runs_the_run_in_one_call():
+    out = update(slider_trigger(MOMENTUM), SGD, sliders={MOMENTUM: 0.87})
+    keys = on_page(form.form_from_config(SGD)[0])
+    assert out["param_boxes"][keys.index(MOMENTUM)] == "0.87"
+    assert [b for b in out["param_boxes"] if b is not dash.no_update] == ["0.87"]
+    assert out["param_sliders"] == [dash.no_update]  # the slider stands where it was let go
+    want = playground.simulate({**SGD, "optimizer": {**SGD["optimizer"], "momentum": 0.87}})
+    np.testing.assert_allclose(decode(operations(out["path_fig"])[("data", 2)]["x"]),
+                               want["path"][:, 0], rtol=1e-6)
+    assert "optimizer.momentum=0.87" in out["query"]
+
+
+def test_the_beta1_slider_writes_its_element_of_the_pair_and_keeps_the_other():
+    betas = "optimizer.adam.betas"
+    out = update(slider_trigger(betas), sliders={betas: 0.5}, **{betas: "0.9, 0.95"})
+    keys = on_page(form.form_from_config(form.DEFAULT_CONFIG)[0])
+    assert out["param_boxes"][keys.index(betas)] == "0.5, 0.95"
+    assert "optimizer.betas=0.5,0.95" in out["query"]
+
+
+def test_a_slider_the_run_moved_to_its_own_value_leaves_its_empty_box_and_the_plots():
+    """sliders.follow_run puts an empty T_max box's slider at the run's own T_max: that
+    is no release, and no run is drawn again."""
+    t_max = "schedule.CosineAnnealingLR.T_max"
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        update(slider_trigger(t_max), sliders={t_max: 450}, placeholders={t_max: "auto: 450"},
+               **{t_max: ""})
+    out = update(slider_trigger(t_max), sliders={t_max: 200},
+                 placeholders={t_max: "auto: 450"}, **{t_max: ""})
+    keys = on_page(form.form_from_config(form.DEFAULT_CONFIG)[0])
+    assert out["param_boxes"][keys.index(t_max)] == "200"
+
+
+@pytest.mark.parametrize("value", ["x", None, True, float("nan"), [1]])
+def test_a_slider_value_that_is_no_number_changes_nothing(value):
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        update(slider_trigger(MOMENTUM), SGD, sliders={MOMENTUM: value})
+
+
+def test_a_typed_box_moves_its_slider_to_its_number_clamped_to_the_slider():
+    for typed, at in (("0.3", 0.3), ("0.995", 0.99)):
+        out = update(MOMENTUM, SGD, sliders={MOMENTUM: 0.5}, **{MOMENTUM: typed})
+        assert out["param_sliders"] == [at]
+        assert all(b is dash.no_update for b in out["param_boxes"])
+    out = update(MOMENTUM, SGD, sliders={MOMENTUM: 0.5}, **{MOMENTUM: "lots"})
+    assert out["param_sliders"] == [dash.no_update] and MOMENTUM in out["errors"]
 
 
 def test_clicking_the_map_starts_the_run_there():

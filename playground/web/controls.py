@@ -11,18 +11,19 @@ drawn in the browser (``playground.web.browser``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field as _field
 
 import dash
 from dash import ALL, Input, dcc, html
 
-from ..config import SECTIONS, page_path
+from ..config import SECTIONS, page_path, resolve
 from ..surfaces import FORMULA_GROUP, GROUPS, SURFACES
 from .form import (BY_KEY, FIELDS, LR_SLIDER, LR_STEP, Field, config_from_form, first_pick,
                    form_from_config, label_of, lr_at, lr_preset, placeholder, slider_note,
                    slider_position)
 from .formula_box import formula_block
-from .sliders import STEPS_SLIDER, slider, steps_at, steps_position, stores
+from .sliders import (STEPS_SLIDER, released_text, slider, steps_at, steps_position, stores,
+                      typed_position)
 
 STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
               "run.run.start_y": "start-y"}
@@ -197,15 +198,31 @@ class FormRead:
     """The steps box (a released steps slider writes its steps there)."""
     steps_slider: object = dash.no_update
     """The steps slider (follows typed steps, to its nearer end past them)."""
+    boxes: dict = _field(default_factory=dict)
+    """Parameter boxes to write, by key (a released slider's number)."""
+    sliders: dict = _field(default_factory=dict)
+    """Parameter sliders to move, by key (to a typed box's number)."""
 
 
 def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, start_y,
-              params: dict, click, steps_slider=None) -> FormRead:
+              params: dict, click, steps_slider=None, param_sliders: dict | None = None,
+              placeholders: dict | None = None) -> FormRead | None:
     """The form after a change (``trigger``: the id of the component that changed):
-    ``choice`` the pickers' values, ``params`` the pattern-matched controls' values by key,
-    ``click`` the path plot's click (a new start). The lr and steps sliders are read here,
-    not through their boxes, so that a release runs the run in one request."""
+    ``choice`` the pickers' values, ``params`` the pattern-matched controls' values by key
+    (``param_sliders`` their sliders', ``placeholders`` their placeholders), ``click`` the
+    path plot's click (a new start). Every slider is read here, not through its box, so
+    that a release runs the run in one request. None: a slider's release that changes
+    nothing (one the run moved to its own value, ``sliders.follow_run``)."""
     no = dash.no_update
+    params = dict(params)
+    boxes = {}
+    if isinstance(trigger, dict) and trigger.get("type") == "param-slider":
+        key = trigger.get("key")
+        text = released_text(key, (param_sliders or {}).get(key), params.get(key),
+                             (placeholders or {}).get(key))
+        if text is None or key not in params:
+            return None
+        params[key] = boxes[key] = text
     problem, optimizer = choice["problem"], choice["optimizer"]
     steps_out = steps_slider_out = no
     if trigger == "steps-slider" and isinstance(steps_slider, (int, float)):
@@ -245,6 +262,13 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
             else entry_group(trigger, choice[trigger], shown_values, shown)
     if trigger == "steps" and config is not None:  # typed steps move the slider
         steps_slider_out = steps_position(config["steps"])
+    moved = {}
+    if isinstance(trigger, dict) and trigger.get("type") == "param" and config is not None \
+            and trigger.get("key") in (param_sliders or {}):  # a typed box moves its slider
+        key = trigger["key"]
+        at = typed_position(key, params.get(key), resolve(config))
+        if at is not None:
+            moved[key] = at
     return FormRead(config, errors, lr_out, slider, start_out, groups,
                     "lr-slider past-end" if past_end else "lr-slider", steps_out,
-                    steps_slider_out)
+                    steps_slider_out, boxes, moved)

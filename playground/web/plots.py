@@ -12,12 +12,14 @@ import base64
 
 import dash
 import numpy as np
-from dash import Input, Output, Patch, State, callback, ctx, dcc, html
+from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 
 from .. import tools
 from ..config import SECTIONS, page_path
 from . import lesson_view, state
 from .controls import PARAM_VALUES, read_form
+from .sliders import PARAM_SLIDERS
 from .figures import (annotations, loss_figure, loss_range, loss_slot, lr_figure,
                       lr_slot, minimum_trace, modebar_orientation, path_figure, path_slot,
                       shows_momentum, stability_shapes, step_labels, surface_trace,
@@ -101,11 +103,14 @@ def status_line(view):
 
 # --- The main callback -------------------------------------------------------------------
 
+PARAM_BOXES = {"type": "param", "key": ALL}
+"""The parameter boxes (``controls.PARAM_VALUES`` reads their values)."""
+
 FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
                Input("schedule", "value"), Input("warmup-on", "value"),
                Input("lr", "value"), Input("lr-slider", "value"), Input("steps", "value"),
                Input("steps-slider", "value"), Input("start-x", "value"),
-               Input("start-y", "value"), PARAM_VALUES,
+               Input("start-y", "value"), PARAM_VALUES, PARAM_SLIDERS,
                Input("path-graph", "clickData"), Input("pins", "data"),
                Input("theme", "value"), Input("lr-log", "value"), Input("threshold", "value"),
                Input("path-3d", "value")]
@@ -121,11 +126,14 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
     *(Output(f"{section}-params", "children") for section in SECTIONS),
     Output("lesson-marks", "data"), Output("formula-text", "data"),
+    Output(PARAM_BOXES, "value", allow_duplicate=True),
+    Output(PARAM_SLIDERS.component_id, "value", allow_duplicate=True),
     *FORM_INPUTS, State("surface-key", "data"), State("lesson-marks", "data"),
+    State(PARAM_BOXES, "placeholder"),
     prevent_initial_call=True)
 def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, steps_slider,
-           start_x, start_y, param_values, click, pins, theme, lr_log, threshold, path_3d,
-           surface_key, lesson_marks=False):
+           start_x, start_y, param_values, param_sliders, click, pins, theme, lr_log,
+           threshold, path_3d, surface_key, lesson_marks=False, placeholders=None):
     """The one path from a control change to redrawn plots.
 
     The messages beside the controls travel as one dict (``errors``), drawn in the
@@ -134,17 +142,25 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, steps_
     server a second request per change); the page typesets them after the plots."""
     trigger = ctx.triggered_id
     no = dash.no_update
-    param_ids = [item["id"] for item in ctx.inputs_list[FORM_INPUTS.index(PARAM_VALUES)]]
+    box_keys, slider_keys = (
+        [item["id"]["key"] for item in ctx.inputs_list[FORM_INPUTS.index(i)] or []]
+        for i in (PARAM_VALUES, PARAM_SLIDERS))
     form = read_form(trigger, {"problem": problem, "optimizer": optimizer,
                                "schedule": schedule}, warmup_on, lr, lr_slider, steps,
-                     start_x, start_y,
-                     {pid["key"]: v for pid, v in zip(param_ids, param_values)}, click,
-                     steps_slider)
+                     start_x, start_y, dict(zip(box_keys, param_values)), click,
+                     steps_slider, dict(zip(slider_keys, param_sliders or [])),
+                     dict(zip(box_keys, placeholders or [])))
+    if form is None:  # a slider's release that changes no box
+        raise PreventUpdate
+    # the parameter boxes a released slider writes, the sliders a typed box moves
+    controls = ([form.boxes.get(k, no) for k in box_keys],
+                [form.sliders.get(k, no) for k in slider_keys])
     if form.config is None:  # keep the last good run on the plots
         return (no, no, no, form.errors, form.lr, form.slider, form.slider_class, form.steps,
                 form.steps_slider, *form.start,
                 no, no, no,
-                "Fix the highlighted field to update the plots.", no, *form.groups, no, no)
+                "Fix the highlighted field to update the plots.", no, *form.groups, no, no,
+                *controls)
     # a new theme keeps a lesson's marks (the runs are the lesson's still), in its colours
     lesson = lesson_view.marked_lesson(lesson_marks) if trigger == "theme" else None
     runs = state.runs(form.config, pins or [], labels=lesson.labels if lesson else None)
@@ -169,7 +185,8 @@ def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, steps_
             new_key,
             page_path(form.config, pins or []), table(runs, threshold, theme),
             status(runs[0]), legend(runs, theme), *form.groups,
-            False if lesson_marks and lesson is None else no, formula_text(form.config))
+            False if lesson_marks and lesson is None else no, formula_text(form.config),
+            *controls)
 
 
 def _figures(runs, theme: str, options: list, trigger, path_3d, *, full: bool,

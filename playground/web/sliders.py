@@ -2,11 +2,12 @@
 beta1, T_max, the steps): each moves its box, and while it is dragged the plots follow it
 (``scrub``).
 
-A slider here is presentation only: its box stays the control (what the main callback
-reads, what a message points at). Releasing the slider writes its value into the box in
-the browser (a clientside callback, no round trip), and the box's change runs the run as
-if it were typed; typing into the box moves the slider. A slider under a pair box (Adam's
-``betas``) moves one element of the pair; the box keeps the other as it has it.
+A slider here is presentation only: its box stays the control (what the config is read
+from, what a message points at). A released slider reaches the main callback itself
+(``controls.read_form``), which writes its value into the box (``released_text``) and
+runs the run in the same request; a typed box moves its slider from there too
+(``typed_position``). A slider under a pair box (Adam's ``betas``) moves one element of
+the pair; the box keeps the other as it has it.
 
 Most ranges are fixed (``RANGES``); T_max's follows the run (``RUN_RANGES``): the page's
 slider and the scrub's frames both take it from :func:`range_of`, so a position stands for
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import dash
 import numpy as np
-from dash import (ALL, MATCH, ClientsideFunction, Input, Output, State, callback,
+from dash import (ALL, ClientsideFunction, Input, Output, State, callback,
                   clientside_callback, dcc)
 
 from ..config import STEPS, resolve
@@ -238,19 +239,51 @@ def known(slider_key) -> bool:
         slider_key in TOP_LEVEL or slider_key in RANGES or slider_key in RUN_RANGES)
 
 
-# the box follows a released slider, the slider a typed box (in the browser)
-clientside_callback(ClientsideFunction("scrub", "syncBox"),
-                    Output({"type": "param", "key": MATCH}, "value"),
-                    Output(slider_id(MATCH), "value"),
-                    Input(slider_id(MATCH), "value"),
-                    Input({"type": "param", "key": MATCH}, "value"),
-                    State({"type": "param", "key": MATCH}, "placeholder"),
-                    prevent_initial_call=True)
+def number_text(value) -> str:
+    """A slider's number as its box writes it: an integral value without a decimal point
+    (T_max 450, not 450.0), else the shortest text that reads back as the number."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
-# the steps box and its slider follow each other in the main callback
-# (controls.read_form): a release then runs the run in one request
+
+def released_text(key: str, value, box, placeholder) -> str | None:
+    """What the box of ``key``'s slider holds once the slider is let go at ``value``, or
+    None when it stays as it is: the slider's number (in its element of a pair box, the
+    other as typed), except that an empty box whose slider stands at the run's own value
+    (its placeholder "auto: 450", ``follow_run``) stays empty; and None for a value that is
+    no number (the page sends numbers: anything else is not from the page)."""
+    if not known(key) or key in TOP_LEVEL or isinstance(value, bool) \
+            or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    text = "" if box is None else str(box)
+    number = number_text(value)
+    if not text.strip() and placeholder == f"auto: {number}":
+        return None
+    rng = RANGES.get(key)
+    if rng is None or rng.element is None:
+        new = number
+    else:
+        items = [item.strip() for item in text.split(",")] if text.strip() else []
+        items += [""] * (rng.element + 1 - len(items))
+        items[rng.element] = number
+        new = ", ".join(items)
+    return None if new == text else new
+
+
+def typed_position(key: str, box, run: dict | None) -> float | None:
+    """Where the slider of ``key`` stands for a typed box (its number clamped to the
+    slider's ends; its element's, for a pair box), or None: no slider, or no number."""
+    rng = range_of(key, run) if known(key) and key not in TOP_LEVEL else None
+    number = None if rng is None else _number(box, rng.element)
+    return None if number is None or not math.isfinite(number) else rng.at(number)
+
+
+# A released slider (the lr's, the steps', a parameter's) and its box follow each other in
+# the main callback (controls.read_form): a release runs the run in one request.
 
 _RUN_SLIDERS = {"type": "param-slider", "key": ALL}
+PARAM_SLIDERS = Input(_RUN_SLIDERS, "value")
+"""The parameter sliders' values, an input of the main callback (plots.update)."""
 
 _LENGTH = re.compile(r"(steps|warmup|warmup\.steps)=")
 
