@@ -235,6 +235,9 @@ def test_a_typed_box_moves_its_slider_to_its_number_clamped_to_the_slider():
         assert all(b is dash.no_update for b in out["param_boxes"])
     out = update(MOMENTUM, SGD, sliders={MOMENTUM: 0.5}, **{MOMENTUM: "lots"})
     assert out["param_sliders"] == [dash.no_update] and MOMENTUM in out["errors"]
+    # another box being wrong keeps no slider from its box
+    out = update(MOMENTUM, SGD, sliders={MOMENTUM: 0.5}, lr="x", **{MOMENTUM: "0.2"})
+    assert out["param_sliders"] == [0.2] and "run.run.lr" in out["errors"]
 
 
 def test_clicking_the_map_starts_the_run_there():

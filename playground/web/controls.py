@@ -263,10 +263,10 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
     if trigger == "steps" and config is not None:  # typed steps move the slider
         steps_slider_out = steps_position(config["steps"])
     moved = {}
-    if isinstance(trigger, dict) and trigger.get("type") == "param" and config is not None \
+    if isinstance(trigger, dict) and trigger.get("type") == "param" \
             and trigger.get("key") in (param_sliders or {}):  # a typed box moves its slider
-        key = trigger["key"]
-        at = typed_position(key, params.get(key), resolve(config))
+        key = trigger["key"]  # (T_max's range needs the run: not while a box is wrong)
+        at = typed_position(key, params.get(key), None if config is None else resolve(config))
         if at is not None:
             moved[key] = at
     return FormRead(config, errors, lr_out, slider, start_out, groups,

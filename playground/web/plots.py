@@ -12,7 +12,7 @@ import base64
 
 import dash
 import numpy as np
-from dash import ALL, Input, Output, Patch, State, callback, ctx, dcc, html
+from dash import Input, Output, Patch, State, callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from .. import tools
@@ -103,9 +103,6 @@ def status_line(view):
 
 # --- The main callback -------------------------------------------------------------------
 
-PARAM_BOXES = {"type": "param", "key": ALL}
-"""The parameter boxes (``controls.PARAM_VALUES`` reads their values)."""
-
 FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
                Input("schedule", "value"), Input("warmup-on", "value"),
                Input("lr", "value"), Input("lr-slider", "value"), Input("steps", "value"),
@@ -126,10 +123,10 @@ FORM_INPUTS = [Input("problem", "value"), Input("optimizer", "value"),
     Output("summary", "children"), Output("status", "children"), Output("legend", "children"),
     *(Output(f"{section}-params", "children") for section in SECTIONS),
     Output("lesson-marks", "data"), Output("formula-text", "data"),
-    Output(PARAM_BOXES, "value", allow_duplicate=True),
+    Output(PARAM_VALUES.component_id, "value", allow_duplicate=True),
     Output(PARAM_SLIDERS.component_id, "value", allow_duplicate=True),
     *FORM_INPUTS, State("surface-key", "data"), State("lesson-marks", "data"),
-    State(PARAM_BOXES, "placeholder"),
+    State(PARAM_VALUES.component_id, "placeholder"),
     prevent_initial_call=True)
 def update(problem, optimizer, schedule, warmup_on, lr, lr_slider, steps, steps_slider,
            start_x, start_y, param_values, param_sliders, click, pins, theme, lr_log,
