@@ -94,9 +94,14 @@ def polynomial_lr(t, lr, p):
 def linear_lr(t, lr, p):
     r"""LinearLR: :math:`\eta_t = \eta \, (s + (e - s) \min(t, T) / T)`,
     s = start_factor, e = end_factor, T = total_iters.
+
+    From T on the factor is e itself: :math:`s + (e - s) T / T` rounds (in float32, 1/3 +
+    (0 - 1/3) 25 / 25 is -3e-8), and where e = 0 that left a negative lr for the rest of
+    the run; torch's closed form and optax's linear_schedule give exactly base * e.
     """
     s, e, T = p["start_factor"], p["end_factor"], _float(p["total_iters"], lr)
-    return lr * (s + (e - s) * jnp.minimum(T, _float(t, lr)) / T)
+    tf = _float(t, lr)
+    return lr * jnp.where(tf >= T, e, s + (e - s) * jnp.minimum(T, tf) / T)
 
 
 def cyclic_lr(t, lr, p):

@@ -32,6 +32,7 @@ import sys
 import traceback
 from collections import Counter
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, note, settings
@@ -454,7 +455,22 @@ def round_trips(config):
     return check
 
 
+def linear_decay_ends_at_zero(dtype_x64: bool):
+    """LinearLR down to end_factor 0: from total_iters on the lr is 0, not a rounding's
+    -3e-11 (optax.linear_schedule and PyTorch's closed form give exactly base * end)."""
+    def check():
+        config = {"steps": 256, "problem": {"name": "quadratic_bowl"},
+                  "optimizer": {"name": "adam"},
+                  "schedule": {"name": "LinearLR", "end_factor": 0.0, "total_iters": 25}}
+        with jax.enable_x64(dtype_x64):
+            lr = playground.simulate(config)["lr"]
+        assert np.all(lr >= 0) and np.all(lr[25:] == 0), lr[20:30]
+    return check
+
+
 FOUND = {  # the bugs this fuzzer found (now fixed): what the contract says should happen
+    "linear decay to 0 in float32": linear_decay_ends_at_zero(False),
+    "linear decay to 0 in float64": linear_decay_ends_at_zero(True),
     "huge integer": refused(lambda: playground.simulate({"steps": 10**400})),
     "huge integer lr": refused(lambda: playground.simulate(
         {"optimizer": {"name": "sgd", "lr": 10**400}})),
