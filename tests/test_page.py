@@ -228,6 +228,17 @@ def test_a_slider_value_that_is_no_number_changes_nothing(value):
         update(slider_trigger(MOMENTUM), SGD, sliders={MOMENTUM: value})
 
 
+@pytest.mark.parametrize("kind", ["param", "param-slider"])
+def test_a_forged_key_that_names_no_control_changes_no_slider_and_no_box(kind):
+    trigger = json.dumps({"key": [1], "type": kind}, separators=(",", ":"))
+    try:
+        out = update(trigger, SGD, sliders={MOMENTUM: 0.5})
+    except dash.exceptions.PreventUpdate:
+        return
+    assert out["param_sliders"] == [dash.no_update]
+    assert all(b is dash.no_update for b in out["param_boxes"])
+
+
 def test_a_typed_box_moves_its_slider_to_its_number_clamped_to_the_slider():
     for typed, at in (("0.3", 0.3), ("0.995", 0.99)):
         out = update(MOMENTUM, SGD, sliders={MOMENTUM: 0.5}, **{MOMENTUM: typed})

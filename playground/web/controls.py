@@ -22,8 +22,8 @@ from .form import (BY_KEY, FIELDS, LR_SLIDER, LR_STEP, Field, config_from_form, 
                    form_from_config, label_of, lr_at, lr_preset, placeholder, slider_note,
                    slider_position)
 from .formula_box import formula_block
-from .sliders import (STEPS_SLIDER, released_text, slider, steps_at, steps_position, stores,
-                      typed_position)
+from .sliders import (STEPS_SLIDER, known, released_text, slider, steps_at, steps_position,
+                      stores, typed_position)
 
 STABLE_IDS = {"run.run.lr": "lr", "run.run.steps": "steps", "run.run.start_x": "start-x",
               "run.run.start_y": "start-y"}
@@ -219,8 +219,9 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
     if isinstance(trigger, dict) and trigger.get("type") == "param-slider":
         key = trigger.get("key")
         text = released_text(key, (param_sliders or {}).get(key), params.get(key),
-                             (placeholders or {}).get(key))
-        if text is None or key not in params:
+                             (placeholders or {}).get(key)) \
+            if known(key) and key in params else None
+        if text is None:
             return None
         params[key] = boxes[key] = text
     problem, optimizer = choice["problem"], choice["optimizer"]
@@ -263,9 +264,10 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
     if trigger == "steps" and config is not None:  # typed steps move the slider
         steps_slider_out = steps_position(config["steps"])
     moved = {}
-    if isinstance(trigger, dict) and trigger.get("type") == "param" \
-            and trigger.get("key") in (param_sliders or {}):  # a typed box moves its slider
-        key = trigger["key"]  # (T_max's range needs the run: not while a box is wrong)
+    key = trigger.get("key") if isinstance(trigger, dict) and trigger.get("type") == "param" \
+        else None
+    if known(key) and key in (param_sliders or {}):
+        # a typed box moves its slider (T_max's range needs the run: not while a box is wrong)
         at = typed_position(key, params.get(key), None if config is None else resolve(config))
         if at is not None:
             moved[key] = at

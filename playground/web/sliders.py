@@ -252,7 +252,7 @@ def released_text(key: str, value, box, placeholder) -> str | None:
     other as typed), except that an empty box whose slider stands at the run's own value
     (its placeholder "auto: 450", ``follow_run``) stays empty; and None for a value that is
     no number (the page sends numbers: anything else is not from the page)."""
-    if not known(key) or key in TOP_LEVEL or isinstance(value, bool) \
+    if not known(key) or isinstance(value, bool) \
             or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     text = "" if box is None else str(box)
@@ -273,7 +273,7 @@ def released_text(key: str, value, box, placeholder) -> str | None:
 def typed_position(key: str, box, run: dict | None) -> float | None:
     """Where the slider of ``key`` stands for a typed box (its number clamped to the
     slider's ends; its element's, for a pair box), or None: no slider, or no number."""
-    rng = range_of(key, run) if known(key) and key not in TOP_LEVEL else None
+    rng = range_of(key, run) if known(key) else None
     number = None if rng is None else _number(box, rng.element)
     return None if number is None or not math.isfinite(number) else rng.at(number)
 
