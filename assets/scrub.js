@@ -33,6 +33,7 @@
     saved: [],      // [{gd, axis}]: each y axis as it was before the scrub changed it
     hidden: [],     // [{gd, el}]: elements a frame hid (shown when Plotly next redraws)
     from: null,     // the held slider's position when it was grabbed
+    autoBox: false, // its box was empty when grabbed (a T_max left to the run)
     rest: [],       // per plot: its traces as they were when it was grabbed (restTraces)
     raf: 0
   };
@@ -417,7 +418,11 @@
     }
     var box = boxOf(f.slider);
     if (box && document.activeElement !== box) {
-      box.value = f.texts ? f.texts[i] : String(f.values[i]);
+      var text = f.texts ? f.texts[i] : String(f.values[i]);
+      // a box left empty stays empty at the run's own value, which its placeholder names
+      // ("auto: 450"), as it does once let go there (playground/web/sliders.py
+      // released_text)
+      box.value = state.autoBox && box.placeholder === "auto: " + text ? "" : text;
     }
     var status = document.getElementById("status");
     if (status) {
@@ -490,6 +495,8 @@
     state.slider = h.slider;
     state.root = h.root;
     state.from = position();
+    var box = boxOf(h.slider);
+    state.autoBox = !!box && !box.value.trim();
     state.rest = GRAPHS.map(function (id) { return restTraces(plot(id)); });
     state.drawn = -1;
     watcher.disconnect();

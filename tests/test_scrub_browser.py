@@ -536,6 +536,13 @@ def test_the_t_max_slider_scrubs_and_its_range_follows_the_steps(page):
                and box_text(driver, T_MAX) not in ("", "150"))
     assert driver.execute_script("return window.__scrubStats.last.steps.slice(-1)[0]") == 199
     t_max = int(box_text(driver, T_MAX))
+    # back at the run's own length, the box is empty again (its placeholder says 150), as
+    # it stays when let go there; then away again, to let go there
+    back = move_by(driver, x, y, 4, 6)
+    wait_until(lambda: driver.execute_script(THUMB, slider_of, "aria-valuenow") == "150"
+               and box_text(driver, T_MAX) == "", timeout=10)
+    assert move_by(driver, back, y, -4, 6) == x
+    wait_until(lambda: box_text(driver, T_MAX) == str(t_max), timeout=10)
     mouse(driver, "mouseReleased", x, y, 0)
     wait_until(lambda: f"schedule.T_max={t_max}" in driver.current_url, timeout=30)
     want = playground.simulate({**DEFAULT_CONFIG, "steps": 200, "schedule": {
