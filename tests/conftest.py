@@ -27,6 +27,14 @@ def cli_env(tmp_path_factory) -> dict:
             "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 
 
+def pytest_collection_modifyitems(config, items):
+    """The files with browser tests first, each file's tests in their order: tests/run.sh
+    hands the files to two pytest-xdist workers one at a time, in this order, so the last
+    files to run are short ones and neither worker waits long on the other at the end."""
+    browser = {item.path for item in items if item.get_closest_marker("browser")}
+    items.sort(key=lambda item: item.path not in browser)  # (a stable sort)
+
+
 def _free_port() -> int:
     """A port no other process listens on (other test runs share this machine)."""
     with socket.socket() as s:
