@@ -28,9 +28,11 @@ def cli_env(tmp_path_factory) -> dict:
 
 
 def pytest_collection_modifyitems(config, items):
-    """The files with browser tests first, each file's tests in their order: tests/run.sh
-    hands the files to two pytest-xdist workers one at a time, in this order, so the last
-    files to run are short ones and neither worker waits long on the other at the end."""
+    """The files with browser tests first, each file's tests in their order. tests/run.sh
+    runs two pytest-xdist workers (``--dist worksteal``): one starts on the first half of
+    this order, the other on the second, and each takes tests from the end of the other's
+    once it is done. So mostly one worker drives a browser while the other computes, and
+    the last tests to run are short ones."""
     browser = {item.path for item in items if item.get_closest_marker("browser")}
     items.sort(key=lambda item: item.path not in browser)  # (a stable sort)
 

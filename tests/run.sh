@@ -2,8 +2,9 @@
 # The test command (README): installs what the suite needs (Python packages into .venv,
 # Chromium with apt if it is missing), then runs it all, browser tests headless.
 # The suite runs in two pytest-xdist workers, one per core of the 2-core machine it is sized
-# for, a test file at a time (its module fixtures built once); each worker has its own app
-# server and Chromium. Extra arguments go to pytest after these, so they override them:
+# for: each starts on its half of the tests (the browser tests' files first: conftest.py)
+# and takes tests from the other's half once its own are done; each has its own app server
+# and Chromium. Extra arguments go to pytest after these, so they override them:
 # `bash tests/run.sh -k parity -x`, or `-n 0` for one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +28,4 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
 fi
 echo "== running the tests"
-exec "$VENV/bin/python" -m pytest --headless -n 2 --dist loadfile "$@"
+exec "$VENV/bin/python" -m pytest --headless -n 2 --dist worksteal "$@"
