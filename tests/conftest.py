@@ -1,10 +1,11 @@
 """Fixtures shared by the test files.
 
 The browser tests share one headless Chromium and one app server for the whole session
-(dash_duo started both for every test). Each test still gets a page of its own: a new tab
-(its own history and device emulation), the window at Chromium's first size, no cookie and
-nothing stored for the app's origin, the browser's log drained, and the app's page loaded
-afresh with its plots drawn (``page``) or left for the test to load (``blank_page``).
+(dash_duo started both for every test); each pytest-xdist worker (tests/run.sh) has its
+own. Each test still gets a page of its own: a new tab (its own history and device
+emulation), the window at Chromium's first size, no cookie and nothing stored for the
+app's origin, the browser's log drained, and the app's page loaded afresh with its plots
+drawn (``page``) or left for the test to load (``blank_page``).
 The helpers the browser tests share are in browser_helpers.py."""
 import os
 import socket
