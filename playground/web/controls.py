@@ -16,7 +16,7 @@ from dataclasses import dataclass, field as _field
 import dash
 from dash import ALL, Input, dcc, html
 
-from ..config import SECTIONS, page_path, resolve
+from ..config import SECTIONS, page_path
 from ..surfaces import FORMULA_GROUP, GROUPS, SURFACES
 from .form import (BY_KEY, FIELDS, LR_SLIDER, LR_STEP, Field, config_from_form, first_pick,
                    form_from_config, label_of, lr_at, lr_preset, placeholder, slider_note,
@@ -268,7 +268,7 @@ def read_form(trigger, choice: dict, warmup_on, lr, lr_slider, steps, start_x, s
         else None
     if known(key) and key in (param_sliders or {}):
         # a typed box moves its slider (T_max's range needs the run: not while a box is wrong)
-        at = typed_position(key, params.get(key), None if config is None else resolve(config))
+        at = typed_position(key, params.get(key), config)
         if at is not None:
             moved[key] = at
     return FormRead(config, errors, lr_out, slider, start_out, groups,

@@ -270,10 +270,15 @@ def released_text(key: str, value, box, placeholder) -> str | None:
     return None if new == text else new
 
 
-def typed_position(key: str, box, run: dict | None) -> float | None:
+def typed_position(key: str, box, config: dict | None) -> float | None:
     """Where the slider of ``key`` stands for a typed box (its number clamped to the
-    slider's ends; its element's, for a pair box), or None: no slider, or no number."""
-    rng = range_of(key, run) if known(key) else None
+    slider's ends; its element's, for a pair box), or None: no slider, or no number.
+    ``config``: the form's run (None while a box is wrong), resolved only for a slider
+    whose range follows the run (``RUN_RANGES``)."""
+    if not known(key):
+        return None
+    rng = range_of(key, resolve(config) if key in RUN_RANGES and config is not None
+                   else None)
     number = None if rng is None else _number(box, rng.element)
     return None if number is None or not math.isfinite(number) else rng.at(number)
 
