@@ -18,7 +18,12 @@ the three graphs is time-stamped:
   run (the lr plot holds all the run's steps, as many as the steps box says, not a
   decimated frame);
 - bytes per grab: the bodies of every ``/_dash-update-component`` response during the
-  drag and the settle (Chrome's performance log, on the wire).
+  drag and the settle (Chrome's performance log, on the wire);
+- where the settle goes: from the release to the release's request leaving the page
+  (the slider committing its value and Dash's renderer dispatching the callback), from
+  the request to its answer (the server's callback and the wire), and from the answer
+  to the last redraw (Dash's renderer and Plotly drawing the exact run), timed in the
+  page by a wrapper around ``window.fetch``.
 """
 from __future__ import annotations
 
@@ -42,7 +47,7 @@ DRAGS = 9
 GRAPHS = ("lr-graph", "loss-graph", "path-graph")
 
 COUNTER = """
-window.__scrub = {events: [], up: null, down: null};
+window.__scrub = {events: [], up: null, down: null, requests: []};
 ['lr-graph', 'loss-graph', 'path-graph'].forEach(function (id) {
   var el = document.getElementById(id);
   var gd = el && (el.classList.contains('js-plotly-plot') ? el : el.querySelector('.js-plotly-plot'));
@@ -58,6 +63,22 @@ window.__scrub = {events: [], up: null, down: null};
   document.addEventListener('playground:scrubframe', seen);
 });
 document.addEventListener('pointerup', function (e) { window.__scrub.up = e.timeStamp; }, true);
+// each callback request: when it left, and when its answer came
+if (!window.fetch.__timed) {
+  var fetch0 = window.fetch;
+  window.fetch = function (url, options) {
+    var sent = performance.now();
+    return fetch0.apply(this, arguments).then(function (response) {
+      // (the answer's headers: its body, tens of kB on loopback, follows within ~2 ms,
+      // and a promise on it resolves only after Dash has drawn what it holds)
+      if (String(url).indexOf('_dash-update-component') >= 0) {
+        window.__scrub.requests.push([sent, performance.now()]);
+      }
+      return response;
+    });
+  };
+  window.fetch.__timed = true;
+}
 document.addEventListener('pointerdown', function (e) { window.__scrub.down = e.timeStamp; }, true);
 """
 
@@ -155,7 +176,8 @@ SLIDERS = {
 
 
 def one_drag(driver, net: Network, label: str, slider_js: str) -> dict:
-    driver.execute_script("window.__scrub.events = []; window.__scrub.up = null;")
+    driver.execute_script("window.__scrub.events = []; window.__scrub.up = null;"
+                          "window.__scrub.requests = [];")
     driver.execute_script(f"{slider_js}.scrollIntoView({{block: 'center'}})")
     time.sleep(0.3)
     handle = driver.execute_script(
@@ -181,7 +203,12 @@ def one_drag(driver, net: Network, label: str, slider_js: str) -> dict:
         "return n === parseInt(document.getElementById('steps').value, 10)")
     reqs = net.of(label, settle_s=2.0)
     outputs = sorted({_output(r.get("post")) for r in reqs})
+    # the release's request: the first to leave after the pointer went up
+    release = min((r for r in s["requests"] if r[0] >= up), default=None)
+    split = None if release is None or not after else (
+        release[0] - up, release[1] - release[0], max(after) - release[1])
     return {"fps": _frames(events, down, up) / ((up - down) / 1000.0),
+            "split": split,
             "redraws": sum(1 for g, t, _ in events if g == "lr-graph" and down <= t <= up),
             "moves_per_s": moves / DRAG_S,
             "settle_ms": (max(after) - up) if after else 0.0,
@@ -238,6 +265,16 @@ def report(results: dict[str, dict]) -> None:
     for page, sliders in results.items():
         outputs = sorted({o for r in sliders.values() for o in r["drags"][-1]["outputs"]})
         print(f"  {page}: requests of later grabs: {', '.join(outputs)}")
+    print()
+    print("  where a later grab's settle goes (median ms): release -> its request leaves,")
+    print("  request -> its answer (server and wire), answer -> last redraw")
+    for slider in SLIDERS:
+        for page, sliders in results.items():
+            splits = [d["split"] for d in sliders[slider]["drags"] if d["split"]]
+            if not splits:
+                continue
+            med = [statistics.median(x[k] for x in splits) for k in range(3)]
+            print(f"  {f'{slider}, {page}':<38} {med[0]:6.0f} {med[1]:6.0f} {med[2]:6.0f}")
     print("  fps: redraws of all three plots per second during the drag (target >= 24);")
     print("  settle: release -> last redraw (target <= 150 ms; median, and the 90th")
     print("  percentile of the later grabs); exact: the plots then hold")
