@@ -51,8 +51,15 @@ def shown():
     port = free_port()
     url = playground.show(CONFIG, port=port)
     yield port, url
+    started = list(notebook._SERVERS.values())
     notebook.stop()
-    assert not listening(port)
+    # its server is gone: the thread serving it ended and its socket closed (not "nothing
+    # listens on the port": once closed, the port is free for the other test worker's
+    # servers and browser to take)
+    assert not notebook._SERVERS and started
+    for entry in started:
+        entry["thread"].join(timeout=10)
+        assert not entry["thread"].is_alive() and entry["server"].socket.fileno() == -1
 
 
 def test_show_serves_the_page_at_the_run(shown):
