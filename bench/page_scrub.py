@@ -104,7 +104,8 @@ function gdOf(id) {
   document.body.appendChild(cover);
   var gds = [0, 1, 2].map(function () {
     var g = document.createElement('div');
-    g.style.cssText = 'width:' + box.width + 'px;height:' + box.height + 'px;display:inline-block';
+    g.style.cssText = 'display:inline-block;width:' + box.width + 'px;height:' +
+      box.height + 'px';
     cover.appendChild(g);
     return g;
   });
