@@ -346,6 +346,9 @@ def _run_into(fvec, ivec, n_active, inputs, table, offset):
     # Every loop in turn, each for the run's steps if it is the run's, else for 0 steps:
     # no conditional around the loops, so the table is updated in place (a conditional's
     # branches would each copy it first) and a loop that is not the run's costs one test.
+    # Measured on the project's machine (pinned, alternating processes): the 11 loops that
+    # are not the run's cost about 130 us of a call (~15% of a 1,000-step simulate), and
+    # one lax.switch over the 12 loops instead was 100-250 us slower than that.
     carry = (state0, table)
     for k, o in enumerate(opts):
         for typed in (False, True):
