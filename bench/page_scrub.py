@@ -90,13 +90,14 @@ document.addEventListener('pointerdown', function (e) { window.__scrub.down = e.
 
 
 FLOOR_JS = """
-var points = arguments[0], frames = arguments[1], done = arguments[arguments.length - 1];
+var points = arguments[0], frames = arguments[1], ids = arguments[2];
+var done = arguments[arguments.length - 1];
 function gdOf(id) {
   var el = document.getElementById(id);
   return el.classList.contains('js-plotly-plot') ? el : el.querySelector('.js-plotly-plot');
 }
 (async function () {
-  var page = ['lr-graph', 'loss-graph', 'path-graph'].map(gdOf);
+  var page = ids.map(gdOf);
   var box = page[0].getBoundingClientRect();
   // Plotly alone: three plain line plots over the page, the size of its plots
   var cover = document.createElement('div');
@@ -150,7 +151,7 @@ def plotly_floor(driver) -> dict:
     """Plotly's redraw on this page's browser (FLOOR_JS): ms per frame of three plain
     250-point line plots, and of the page's own three figures; medians of FLOOR_FRAMES."""
     driver.set_script_timeout(120)
-    got = driver.execute_async_script(FLOOR_JS, 250, FLOOR_FRAMES)
+    got = driver.execute_async_script(FLOOR_JS, 250, FLOOR_FRAMES, list(GRAPHS))
     return {k: statistics.median(v) for k, v in got.items()}
 
 
@@ -295,27 +296,30 @@ def _output(post) -> str:
         return "?"
 
 
+def _open_at_rest(driver, url: str) -> None:
+    """Load the page at ``url`` and wait until its three plots are drawn, then a second
+    more for it to come to rest."""
+    page_load(driver, url)
+    wait_for(lambda: driver.execute_script(
+        "return arguments[0].every(function (id) { var el = document.getElementById(id);"
+        " return !!(el && el.querySelector('.js-plotly-plot')); })", list(GRAPHS)),
+        30, "plots")
+    time.sleep(1.0)
+
+
 def bench_scrub(driver, root: str = ROOT) -> dict:
     """Per slider (SLIDERS), DRAGS drags on its page served from ``root``; the first is a
     warm-up (its grab fills the server's caches) and is reported apart."""
     out = {}
     with Server([sys.executable, "app.py"], cwd=root, name="app.py", probe="/") as srv:
         for name, (address, slider_js) in SLIDERS.items():
-            page_load(driver, srv.url + address)
-            wait_for(lambda: driver.execute_script(
-                "var el = document.getElementById('lr-graph');"
-                "return !!(el && el.querySelector('.js-plotly-plot'))"), 30, "plots")
-            time.sleep(1.0)
+            _open_at_rest(driver, srv.url + address)
             driver.execute_script(COUNTER)
             net = Network(driver)
             drags = [one_drag(driver, net, f"{name} drag{i}", slider_js)
                      for i in range(DRAGS)]
             out[name] = {"first": drags[0], "drags": drags[1:]}
-        page_load(driver, srv.url)  # the default page, at rest
-        wait_for(lambda: driver.execute_script(
-            "var el = document.getElementById('path-graph');"
-            "return !!(el && el.querySelector('.js-plotly-plot'))"), 30, "plots")
-        time.sleep(1.0)
+        _open_at_rest(driver, srv.url)  # the default page
         out["floor"] = plotly_floor(driver)
     return out
 
