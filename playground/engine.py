@@ -348,7 +348,10 @@ def _run_into(fvec, ivec, n_active, inputs, table, offset):
     # branches would each copy it first) and a loop that is not the run's costs one test.
     # Measured on the project's machine (pinned, alternating processes): the 11 loops that
     # are not the run's cost about 130 us of a call (~15% of a 1,000-step simulate), and
-    # one lax.switch over the 12 loops instead of them was 100-250 us slower a call.
+    # one lax.switch over the 12 loops instead of them was 100-250 us slower a call. One
+    # loop (two: built-in, typed) whose body switches on the optimizer is off XLA's
+    # native-loop path (1,000 steps: ~1,750 us against ~880), and no faster than these
+    # with the threshold raised for the process until it is native again.
     carry = (state0, table)
     for k, o in enumerate(opts):
         for typed in (False, True):

@@ -10,13 +10,18 @@ How it runs. The values' runs go through the engine's one compiled program in ba
 (``engine.run_packed``): up to ``engine.BATCH`` runs per call, one after the other inside
 the call, their steps written to one shared table. So a sweep never compiles, each result
 is ``simulate``'s bit for bit (the same program, the same loops), and a run costs its steps
-plus a few microseconds, not a call of its own. A ``vmap`` of the trajectory over the
-values' float vectors (the int vector shared, so that only the run's branches execute) was
-measured no faster: 19-22 ms for 64 values of a 1,000-step run with the engine's CAP-row
-buffers, as the batches take; 12 ms with 1,024-row buffers, but a second program to
-compile (~11 s) whose time grows with the values (~0.19 us per value and step against the
-single loop's ~0.28: the batched loop body is past the size under which XLA's CPU backend
-compiles a loop into one native function, and raising that threshold made it slower).
+plus a few microseconds, not a call of its own.
+
+A ``vmap`` of the trajectory over the values' float vectors (the int vector shared, so
+that only the run's branches execute; 1,024-row buffers) was measured against this, 64
+values of a 1,000-step float32 run, in the same processes: 40-53 ms in groups of 8 values
+against 26-29 ms batched (the batched loop body is past the size under which XLA's CPU
+backend compiles a loop into one native function). With that threshold raised for the
+process (``XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold
+=1048576``) the loops are native again, and groups of 16 to 64 values took 18-24 ms: still
+about 0.3 us per value and step, as one run's loop takes. XLA does not spread the body
+over the values, so more values per group cost in proportion; for ~1.3x it would take a
+second program to compile at start-up and a flag for the whole process. Not taken.
 bench/engine.py, section 7, measures a sweep against one call per value.
 """
 from __future__ import annotations
