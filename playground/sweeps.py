@@ -18,7 +18,7 @@ values of a 1,000-step float32 run, in the same processes: 40-53 ms in groups of
 against 26-29 ms batched (the batched loop body is past the size under which XLA's CPU
 backend compiles a loop into one native function). With that threshold raised for the
 process (``XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold
-=1048576``) the loops are native again, and groups of 16 to 64 values took 18-24 ms: still
+=1048576``) the loops are native again, and groups of 16 to 64 values took 17-24 ms: still
 about 0.3 us per value and step, as one run's loop takes. XLA does not spread the body
 over the values, so more values per group cost in proportion; for ~1.3x it would take a
 second program to compile at start-up and a flag for the whole process. Not taken.
