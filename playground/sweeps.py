@@ -15,7 +15,7 @@ plus a few microseconds, not a call of its own.
 A ``vmap`` of the trajectory over the values' float vectors (the int vector shared, so
 that only the run's branches execute; 1,024-row buffers) was measured against this, 64
 values of a 1,000-step float32 run, in the same processes: 40-53 ms in groups of 8 values
-against 26-29 ms batched (the batched loop body is past the size under which XLA's CPU
+against 26-29 ms batched (the vmapped loop body is past the size under which XLA's CPU
 backend compiles a loop into one native function). With that threshold raised for the
 process (``XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold
 =1048576``) the loops are native again, and groups of 16 to 64 values took 17-24 ms: still
